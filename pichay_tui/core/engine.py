@@ -1,14 +1,26 @@
 """The pager facade: ingests client requests, produces outbound views, takes responses and operator commands.
 
-INTERFACE FIRST: signatures here are the contract the proxy, UI, recorder and replay build against.
+Single-threaded and I/O-free: the proxy, the TUI, the recorder and replay all drive this one object.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from . import events as ev
+from .blocks import short_id
+from .commands import COMMANDS, CommandError
+from .config import PagerConfig
 from .events import Event
 from .exchange import ResponseSummary
+from .identity import client_label, client_session_key, first_message_fp, is_continuation, system_fp
+from .outbound import build_outbound, pressure_note
+from .pager import Pager
+from .policy import PolicyContext, make_policy
+from .session import Session
+from .store import BackingStore, MemoryStore
+from .tokens import TokenCounter
 
 
 @dataclass(slots=True)
@@ -20,28 +32,255 @@ class RequestResult:
     changed: bool                     # False when outbound is the client's body unchanged
     events: list[Event] = field(default_factory=list)
     request_no: int = 0
+    side: bool = False
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 class Engine:
-    """Owns all sessions; single-threaded, no I/O. Subscribers get every event synchronously."""
+    """Owns all sessions; subscribers get every event synchronously, in order."""
 
-    def __init__(self, config: Any = None, store: Any = None, clock: Callable[[], float] | None = None) -> None:
-        raise NotImplementedError
+    def __init__(self, config: PagerConfig | None = None, store: BackingStore | None = None,
+                 clock: Callable[[], float] | None = None, counter: TokenCounter | None = None) -> None:
+        self.config = config or PagerConfig()
+        self.store = store if store is not None else MemoryStore()
+        self.clock = clock or time.time
+        self.counter = counter or TokenCounter()
+        self.policy = make_policy(self.config.policy)
+        self.sessions: dict[str, Session] = {}
+        self._by_fp: dict[tuple[str | None, str], str] = {}
+        self._by_client: dict[str, list[str]] = {}
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._seq = 0
+        self._collect: list[Event] | None = None
+        self._now = 0.0
+        self.side_requests = 0
+        self.failures = 0
 
-    def handle_request(self, body: dict[str, Any], headers: Mapping[str, str] | None = None,
-                       path: str = "/v1/messages", now: float | None = None) -> RequestResult:
-        raise NotImplementedError
-
-    def handle_response(self, session_id: str, response: ResponseSummary, now: float | None = None) -> list[Event]:
-        raise NotImplementedError
-
-    def command(self, name: str, **args: Any) -> dict[str, Any]:
-        """Run a named operator command (page.evict, page.pin, ...); returns {"ok": True, ...} or raises CommandError."""
-        raise NotImplementedError
-
+    # ---- events ----
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
-        raise NotImplementedError
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
-    def state(self) -> dict[str, Any]:
+    def _emit(self, kind: str, session: Session | None, data: dict[str, Any]) -> None:
+        self._seq += 1
+        e = Event(kind=kind, session=session.id if session else "", turn=session.turn if session else 0,
+                  ts=self._now or self.clock(), data=data, seq=self._seq)
+        if self._collect is not None:
+            self._collect.append(e)
+        for cb in list(self._subscribers):
+            cb(e)
+
+    def record_failure(self, where: str, error: str, session_id: str = "") -> None:
+        """The proxy reports an engine failure it recovered from (fail-open), so it shows on the timeline."""
+        self.failures += 1
+        s = self.sessions.get(session_id)
+        if s:
+            s.stats.failures += 1
+        self._emit(ev.ENGINE_FAILED, s, {"where": where, "error": error})
+
+    # ---- sessions ----
+    def _resolve(self, body: dict[str, Any], headers: Mapping[str, str]) -> Session:
+        ckey = client_session_key(body, headers)
+        fp = first_message_fp(body)
+        sid = self._by_fp.get((ckey, fp))
+        if sid:
+            return self.sessions[sid]
+        known = self._by_client.get(ckey or "", [])
+        if ckey and known and is_continuation(body):
+            s = self.sessions[known[0]]          # auto-compact: same conversation, new epoch
+            self._by_fp[(ckey, fp)] = s.id
+            return s
+        sid = "s" + short_id(f"{ckey}|{fp}")[1:7]
+        parent = known[0] if known else None
+        label = client_label(headers) + (" subagent" if parent else "")
+        s = Session(sid, label, self.config, self.counter, self._emit, parent=parent)
+        s.first_fp, s.system_fp = fp, system_fp(body)
+        self.sessions[sid] = s
+        self._by_fp[(ckey, fp)] = sid
+        if ckey:
+            self._by_client.setdefault(ckey, []).append(sid)
+        self._emit(ev.SESSION_STARTED, s, {"client": label, "parent": parent, "client_key": bool(ckey)})
+        return s
+
+    def find_session(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Session | None:
+        return self.sessions.get(self._by_fp.get((client_session_key(body, headers or {}), first_message_fp(body)), ""))
+
+    def session(self, sid: str | None) -> Session:
+        if sid:
+            s = self.sessions.get(sid)
+            if s is None:
+                raise CommandError(f"unknown session {sid!r}", 404)
+            return s
+        if not self.sessions:
+            raise CommandError("no sessions yet", 404)
+        return max(self.sessions.values(), key=lambda x: x.last_ts)
+
+    # ---- requests ----
+    def handle_request(self, body: dict[str, Any], headers: Mapping[str, str] | None = None,
+                       path: str = "/v1/messages", now: float | None = None,
+                       side: bool | None = None) -> RequestResult:
+        headers = headers or {}
+        self._now = now if now is not None else self.clock()
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise ValueError("request body has no valid 'messages' list")
+        if side is None:
+            side = not body.get("tools")
+        if side:                                  # title generation, quota probes: not part of any page table
+            self.side_requests += 1
+            return RequestResult("", body, False, side=True)
+        self._collect = collected = []
+        try:
+            s = self._resolve(body, headers)
+            s.request_no += 1
+            s.stats.requests += 1
+            s.last_ts = self._now
+            req = s.request_no
+            s.ingest_header(body, req)
+            new_results = s.ingest_messages(messages, req, self._now)
+            pager = Pager(s, self.store, self.counter)
+            pager.detect_faults(new_results, messages, req, self._now)
+            note = None
+            if self.config.mode == "page":
+                forced = self._apply_pending(s, pager)
+                tokens = self._estimate(s)
+                self._set_zone(s, tokens)
+                compact = any(p is None for p, _ in forced)
+                ctx = PolicyContext(current_turn=s.turn, zone=s.zone, tokens=tokens, window=self.config.zones.window,
+                                    age_threshold=self.config.age_threshold, min_size=self.config.min_size,
+                                    args=dict(self.config.policy_args), force=compact)
+                run_policy = compact or not self.config.gate_on_pressure or s.zone in ("involuntary", "aggressive")
+                pager.sweep(self.policy if run_policy else _NoPolicy(), ctx, messages, self._now, req,
+                            forced=[(p, r) for p, r in forced if p is not None])
+                tokens = self._estimate(s)
+                self._set_zone(s, tokens)
+                if self.config.advisory_note and s.zone != "normal":
+                    note = pressure_note(s, tokens, self.config.zones.window)
+                outbound = build_outbound(s, body, note) if (s.subs or note) else body
+            else:
+                outbound = body
+            tokens_in = s.header_tokens + s.resident_tokens + s.evicted_tokens
+            tokens_out = s.header_tokens + s.fen.total
+            s.last_out_tokens = tokens_out
+            self._emit(ev.REQUEST_PAGED, s, {"request_no": req, "tokens_in": tokens_in, "tokens_out": tokens_out,
+                                             "changed": outbound is not body, "path": path})
+            return RequestResult(s.id, outbound, outbound is not body, collected, req,
+                                 tokens_in=tokens_in, tokens_out=tokens_out)
+        finally:
+            self._collect = None
+
+    def preview(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The outbound form of a body for a known session without changing any state (for count_tokens)."""
+        s = self.find_session(body, headers)
+        if s is None or self.config.mode != "page" or not s.subs:
+            return body
+        n = len(body.get("messages") or [])
+        subs = {mi: v for mi, v in s.subs.items() if mi < n}
+        saved, s.subs = s.subs, subs
+        try:
+            return build_outbound(s, body)
+        finally:
+            s.subs = saved
+
+    def _estimate(self, s: Session) -> int:
+        out = s.header_tokens + s.fen.total
+        usage = s.last_usage
+        if usage:
+            total = usage.get("input_tokens", 0) + usage.get("cache_read_input_tokens", 0) + \
+                usage.get("cache_creation_input_tokens", 0)
+            return max(0, total + s.calibration.apply(out - s._tokens_at_usage))
+        return s.calibration.apply(out)
+
+    def _set_zone(self, s: Session, tokens: int) -> None:
+        zone = self.config.zones.zone_of(tokens)
+        if zone != s.zone:
+            old, s.zone = s.zone, zone
+            self._emit(ev.ZONE_CHANGED, s, {"old": old, "new": zone, "tokens": tokens})
+
+    def _apply_pending(self, s: Session, pager: Pager) -> list:
+        forced: list = []
+        pending, s.pending = s.pending, []
+        for cmd in pending:
+            spec = COMMANDS[cmd["command"]]
+            try:
+                result = spec.apply(pager, cmd, forced)
+                self._emit(ev.COMMAND_APPLIED, s, {"command": cmd["command"], "args": cmd, "ok": True,
+                                                   "result": result})
+            except CommandError as e:
+                self._emit(ev.COMMAND_APPLIED, s, {"command": cmd["command"], "args": cmd, "ok": False,
+                                                   "error": str(e)})
+        return forced
+
+    # ---- responses ----
+    def handle_response(self, session_id: str, response: ResponseSummary, now: float | None = None) -> list[Event]:
+        s = self.sessions.get(session_id)
+        if s is None:
+            return []
+        self._now = now if now is not None else self.clock()
+        self._collect = collected = []
+        try:
+            usage = response.usage or {}
+            if usage and response.status == 200:
+                total = usage.get("input_tokens", 0) + usage.get("cache_read_input_tokens", 0) + \
+                    usage.get("cache_creation_input_tokens", 0)
+                s.calibration.observe(s.last_out_tokens, total)
+                s.last_usage, s._tokens_at_usage = dict(usage), s.last_out_tokens
+                if s.sweeps and s.sweeps[-1]["request"] == s.request_no:
+                    s.sweeps[-1]["observed"] = {k: usage.get(k, 0) for k in
+                                                ("cache_read_input_tokens", "cache_creation_input_tokens",
+                                                 "input_tokens")}
+            self._emit(ev.RESPONSE_COMPLETED, s, {"usage": usage, "stop_reason": response.stop_reason,
+                                                  "status": response.status, "error": response.error})
+            return collected
+        finally:
+            self._collect = None
+
+    # ---- commands ----
+    def command(self, name: str, **args: Any) -> dict[str, Any]:
+        """Validate and queue a named operator command; it applies at the session's next request."""
+        spec = COMMANDS.get(name)
+        if spec is None:
+            raise CommandError(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}", 404)
+        if self.config.mode != "page":
+            raise CommandError("the proxy is in observe mode; commands that change the context are disabled")
+        s = self.session(args.get("session"))
+        args = {k: v for k, v in args.items() if v is not None}
+        spec.validate(s, args)
+        entry = {"command": name, **args, "session": s.id}
+        s.pending.append(entry)
+        self._now = self.clock()
+        self._emit(ev.COMMAND_QUEUED, s, {"command": name, "args": entry})
+        return {"ok": True, "queued": True, "command": name, "session": s.id, "page": args.get("page"),
+                "applies": "at the next request of this session"}
+
+    # ---- snapshot ----
+    def session_state(self, s: Session, pages: bool = True) -> dict[str, Any]:
+        st = s.stats
+        pins = sum(1 for p in s.resident_results.values() if p.pinned)
+        out = {"id": s.id, "client": s.client, "parent": s.parent, "turns": s.turn, "epoch": s.epoch,
+               "calibration": round(s.calibration.factor, 4),
+               "stats": {**st.to_dict(), "pins": pins, "resident_tokens": s.header_tokens + s.resident_tokens,
+                         "evicted_tokens": s.evicted_tokens, "cleared_tokens": s.cleared_tokens,
+                         "header_tokens": s.header_tokens, "zone": s.zone,
+                         "fault_rate": round(st.faults / st.evictions, 4) if st.evictions else 0.0},
+               "pending": list(s.pending), "last_usage": s.last_usage}
+        if pages:
+            pend = {c.get("page"): c["command"] for c in s.pending if c.get("page")}
+            out["pages"] = [{**s.pages[pid].to_dict(s.turn), "pending": pend.get(pid)} for pid in s.order]
+            out["faults"] = [f.to_dict() for f in s.faults]
+            out["sweeps"] = list(s.sweeps)
+        return out
+
+    def state(self, pages: bool = True) -> dict[str, Any]:
         """JSON-able snapshot in the /_pichay/state shape."""
-        raise NotImplementedError
+        return {"mode": self.config.mode, "policy": self.policy.name, "side_requests": self.side_requests,
+                "failures": self.failures,
+                "sessions": [self.session_state(s, pages) for s in self.sessions.values()]}
+
+
+class _NoPolicy:
+    name = "none"
+
+    def select(self, ctx, candidates):
+        return []

@@ -1,0 +1,88 @@
+"""Helpers over Anthropic content blocks: text extraction, cache-marker-free hashing, sizes."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+CLEARED_MARKERS = ("[Old tool result content cleared]",)
+UNCHANGED_PREFIXES = ("File unchanged since last read",)
+
+
+def strip_cache_control(block: Any) -> Any:
+    """The block without `cache_control` markers (Claude Code moves them every turn), recursively for tool results."""
+    if not isinstance(block, dict):
+        return block
+    if "cache_control" not in block and not isinstance(block.get("content"), list):
+        return block
+    out = {k: v for k, v in block.items() if k != "cache_control"}
+    if isinstance(out.get("content"), list):
+        out["content"] = [strip_cache_control(b) for b in out["content"]]
+    return out
+
+
+def content_hash(obj: Any) -> str:
+    """Short stable hash of a block or value, independent of cache markers and key order."""
+    data = orjson.dumps(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(data, digest_size=10).hexdigest()
+
+
+def short_id(key: str) -> str:
+    """A page id the model and the operator can type: 'p' + 8 hex digits."""
+    return "p" + hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+
+
+def result_text(content: Any) -> str:
+    """Text of a tool_result's content (a string or a list of text/image blocks)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for b in content:
+        if isinstance(b, dict):
+            if b.get("type") == "text":
+                parts.append(b.get("text", ""))
+            elif b.get("type") == "image":
+                parts.append("[image]")
+            else:
+                parts.append(orjson.dumps(b).decode())
+        else:
+            parts.append(str(b))
+    return "\n".join(parts)
+
+
+def block_text(block: dict[str, Any]) -> str:
+    """The text that stands for a block when counting tokens."""
+    t = block.get("type")
+    if t == "text":
+        return block.get("text", "")
+    if t == "tool_result":
+        return result_text(block.get("content"))
+    if t == "tool_use":
+        return block.get("name", "") + orjson.dumps(block.get("input", {})).decode()
+    if t in ("thinking", "redacted_thinking"):
+        return block.get("thinking", "") or block.get("data", "")
+    if t == "str":
+        return block.get("text", "")
+    return orjson.dumps(strip_cache_control(block)).decode()
+
+
+def block_bytes(block: Any) -> int:
+    return len(orjson.dumps(strip_cache_control(block)))
+
+
+def image_tokens(block: dict[str, Any]) -> int:
+    """Anthropic's rule of thumb (w*h/750) is unknowable without decoding; use its typical 1,600 tokens."""
+    return 1600
+
+
+def is_cleared_by_client(content: Any) -> bool:
+    text = result_text(content).strip()
+    return any(text.startswith(m) for m in CLEARED_MARKERS)
+
+
+def is_unchanged_notice(content: Any) -> bool:
+    text = result_text(content).strip()
+    return len(text) < 600 and any(text.startswith(m) for m in UNCHANGED_PREFIXES)

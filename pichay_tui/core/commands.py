@@ -1,0 +1,134 @@
+"""Named operator commands: validated when issued, queued, and applied at the session's next request.
+
+Keys, the command palette, the HTTP control API and tests all go through `COMMANDS`, so they are one code path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from .pages import Kind, Page, PageState, PinReason
+
+if TYPE_CHECKING:
+    from .pager import Pager
+    from .session import Session
+
+
+class CommandError(Exception):
+    """A command that cannot run, with an HTTP-like status: 400 bad arguments, 404 unknown, 409 not now."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    help: str
+    args: tuple[str, ...]
+    validate: Callable[["Session", dict], None]
+    apply: Callable[["Pager", dict, list], Any]
+    destructive: bool = False
+
+
+def _page(s: "Session", args: dict) -> Page:
+    pid = args.get("page")
+    if not pid:
+        raise CommandError("missing argument 'page'", 400)
+    page = s.pages.get(str(pid))
+    if page is None:
+        raise CommandError(f"unknown page {pid!r} in session {s.id}", 404)
+    return page
+
+
+def _pending_for(s: "Session", pid: str) -> str | None:
+    return next((c["command"] for c in s.pending if c.get("page") == pid), None)
+
+
+def _check_evict(s: "Session", args: dict) -> None:
+    p = _page(s, args)
+    if p.kind is not Kind.TOOL_RESULT:
+        raise CommandError(f"page {p.id} is not evictable: only tool results are paged out (it is {p.kind.value})")
+    if p.state.is_out:
+        raise CommandError(f"page {p.id} is already {p.state.value}")
+    if p.pinned:
+        raise CommandError(f"page {p.id} is pinned ({p.pin_reason.value}); unpin it first")
+    if p.is_error:
+        raise CommandError(f"page {p.id} is not evictable: error results stay resident")
+    if p.turn >= s.turn:
+        raise CommandError(f"page {p.id} is not evictable: it belongs to the last user turn")
+
+
+def _apply_evict(pager: "Pager", args: dict, forced: list) -> Any:
+    page = pager.s.pages[args["page"]]
+    _check_evict(pager.s, args)
+    forced.append((page, "operator"))
+    return {"page": page.id}
+
+
+def _check_pin(s: "Session", args: dict) -> None:
+    p = _page(s, args)
+    if p.pinned:
+        raise CommandError(f"page {p.id} is already pinned ({p.pin_reason.value})")
+    if p.kind is not Kind.TOOL_RESULT:
+        raise CommandError(f"page {p.id} is a {p.kind.value}; only tool results can be evicted, so pinning it does nothing")
+    if p.state is PageState.CLEARED:
+        raise CommandError(f"page {p.id} was cleared by the client; there is nothing resident to pin")
+
+
+def _apply_pin(pager: "Pager", args: dict, forced: list) -> Any:
+    _check_pin(pager.s, args)
+    pager.pin(pager.s.pages[args["page"]], PinReason(args.get("reason", "operator")))
+    return {"page": args["page"]}
+
+
+def _check_unpin(s: "Session", args: dict) -> None:
+    p = _page(s, args)
+    if not p.pinned and _pending_for(s, p.id) != "page.pin":
+        raise CommandError(f"page {p.id} is not pinned")
+
+
+def _apply_unpin(pager: "Pager", args: dict, forced: list) -> Any:
+    _check_unpin(pager.s, args)
+    pager.unpin(pager.s.pages[args["page"]], "operator")
+    return {"page": args["page"]}
+
+
+def _check_restore(s: "Session", args: dict) -> None:
+    p = _page(s, args)
+    if p.state is PageState.CLEARED:
+        raise CommandError(f"page {p.id} was cleared by the client; its content is not held", 409)
+    if not p.state.is_out and _pending_for(s, p.id) != "page.evict":
+        raise CommandError(f"page {p.id} is resident; nothing to restore")
+
+
+def _apply_restore(pager: "Pager", args: dict, forced: list) -> Any:
+    _check_restore(pager.s, args)
+    pager.restore(pager.s.pages[args["page"]], "operator")
+    return {"page": args["page"]}
+
+
+def _check_compact(s: "Session", args: dict) -> None:
+    return None
+
+
+def _apply_compact(pager: "Pager", args: dict, forced: list) -> Any:
+    forced.append((None, "compact"))
+    return {"session": pager.s.id}
+
+
+COMMANDS: dict[str, CommandSpec] = {c.name: c for c in (
+    CommandSpec("page.evict", "Evict a resident tool result now (replaced by a handle)", ("session", "page"),
+                _check_evict, _apply_evict, destructive=True),
+    CommandSpec("page.pin", "Pin a page so no policy evicts it", ("session", "page"), _check_pin, _apply_pin),
+    CommandSpec("page.unpin", "Remove a page's pin", ("session", "page"), _check_unpin, _apply_unpin),
+    CommandSpec("page.restore", "Bring an evicted page back into the context", ("session", "page"),
+                _check_restore, _apply_restore),
+    CommandSpec("session.compact", "Evict every eligible page now, ignoring age (not pins or the last turn)",
+                ("session",), _check_compact, _apply_compact, destructive=True),
+)}
+
+
+def register_command(spec: CommandSpec) -> None:
+    COMMANDS[spec.name] = spec

