@@ -1,0 +1,45 @@
+"""The `pichay-tui` command: the TUI by default, plus `serve`, `demo`, `replay`, `analyze` and friends.
+
+Subcommands live in small modules (cli_*.py) and register themselves here, so front ends stay independent.
+"""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from . import __version__
+from .cli_options import build_options, proxy_options
+
+SUBCOMMAND_MODULES = ("cli_serve", "cli_tui", "cli_replay", "cli_tools")
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@proxy_options
+@click.argument("agent", nargs=-1, type=click.UNPROCESSED)
+@click.version_option(__version__, prog_name="pichay-tui")
+@click.pass_context
+def main(ctx: click.Context, agent: tuple[str, ...], **kw) -> None:
+    """Demand paging for an AI agent's context window, with a live page table.
+
+    With no subcommand, starts the TUI with the proxy in-process. `pichay-tui -- claude ...` also launches the agent.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    opts = build_options(**kw)
+    try:
+        tui = importlib.import_module(".cli_tui", __package__)
+    except ImportError as e:  # pragma: no cover - only while the TUI is being built
+        raise click.ClickException(f"the TUI is not available: {e}")
+    tui.run_tui(opts, list(agent))
+
+
+for _name in SUBCOMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(f".{_name}", __package__)
+    except ModuleNotFoundError as _e:
+        if _e.name != f"{__package__}.{_name}":
+            raise
+        continue
+    for _cmd in getattr(_mod, "COMMANDS", ()):
+        main.add_command(_cmd)

@@ -1,0 +1,62 @@
+"""Proxy options shared by `pichay-tui` (the TUI), `serve` and `demo`, so every front end takes the same flags."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import click
+
+DEFAULT_UPSTREAM = "https://api.anthropic.com"
+
+
+@dataclass(slots=True)
+class ProxyOptions:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    upstream: str = DEFAULT_UPSTREAM
+    mode: str = "page"
+    record: str | None = None
+    state_dir: str | None = None
+    age_threshold: int = 4
+    min_size: int = 500
+    policy: str = "fifo"
+    zones: str = "default"
+    host_explicit: bool = False
+
+    def pager_config(self):
+        from .core.config import PagerConfig, Zones
+
+        return PagerConfig(mode=self.mode, policy=self.policy, age_threshold=self.age_threshold,
+                           min_size=self.min_size, zones=Zones.preset(self.zones))
+
+
+def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a click command with the proxy flags; the command receives `opts: ProxyOptions`."""
+    decorators = [
+        click.option("--host", default=None, help="Address to bind (default 127.0.0.1; others print a warning)."),
+        click.option("--port", default=8787, show_default=True, type=int, help="Port; 0 picks a free one."),
+        click.option("--upstream", default=DEFAULT_UPSTREAM, show_default=True, help="Upstream API base URL."),
+        click.option("--mode", type=click.Choice(["page", "observe"]), default="page", show_default=True,
+                     help="page: send the paged view; observe: byte-exact transparent."),
+        click.option("--record", type=click.Path(dir_okay=False), default=None, help="Write a JSONL recording."),
+        click.option("--state-dir", type=click.Path(file_okay=False), default=None,
+                     help="Directory for the persistent backing store."),
+        click.option("--age-threshold", default=4, show_default=True, type=click.IntRange(1),
+                     help="τ: evict tool results this many user turns old."),
+        click.option("--min-size", default=500, show_default=True, type=click.IntRange(0),
+                     help="Never evict results smaller than this many bytes."),
+        click.option("--policy", default="fifo", show_default=True, help="Eviction policy."),
+        click.option("--zones", type=click.Choice(["default", "paper"]), default="default", show_default=True,
+                     help="Pressure-zone preset: default 100K/140K/170K, paper 60K/100K/120K."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def build_options(**kw: Any) -> ProxyOptions:
+    host = kw.pop("host", None)
+    opts = ProxyOptions(**{k: v for k, v in kw.items() if k in ProxyOptions.__dataclass_fields__})
+    opts.host_explicit = host is not None
+    opts.host = host or "127.0.0.1"
+    return opts
