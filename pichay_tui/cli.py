@@ -5,6 +5,7 @@ Subcommands live in small modules (cli_*.py) and register themselves here, so fr
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -16,10 +17,9 @@ SUBCOMMAND_MODULES = ("cli_serve", "cli_tui", "cli_replay", "cli_tools")
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @proxy_options
-@click.argument("agent", nargs=-1, type=click.UNPROCESSED)
 @click.version_option(__version__, prog_name="pichay-tui")
 @click.pass_context
-def main(ctx: click.Context, agent: tuple[str, ...], **kw) -> None:
+def cli(ctx: click.Context, **kw) -> None:
     """Demand paging for an AI agent's context window, with a live page table.
 
     With no subcommand, starts the TUI with the proxy in-process. `pichay-tui -- claude ...` also launches the agent.
@@ -31,7 +31,17 @@ def main(ctx: click.Context, agent: tuple[str, ...], **kw) -> None:
         tui = importlib.import_module(".cli_tui", __package__)
     except ImportError as e:  # pragma: no cover - only while the TUI is being built
         raise click.ClickException(f"the TUI is not available: {e}")
-    tui.run_tui(opts, list(agent))
+    tui.run_tui(opts, list((ctx.obj or {}).get("agent", [])))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: everything after a bare `--` is the agent command to launch beside the TUI."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    agent: list[str] = []
+    if "--" in args:
+        i = args.index("--")
+        args, agent = args[:i], args[i + 1:]
+    cli.main(args=args, prog_name="pichay-tui", obj={"agent": agent})
 
 
 for _name in SUBCOMMAND_MODULES:
@@ -42,4 +52,4 @@ for _name in SUBCOMMAND_MODULES:
             raise
         continue
     for _cmd in getattr(_mod, "COMMANDS", ()):
-        main.add_command(_cmd)
+        cli.add_command(_cmd)
