@@ -40,7 +40,7 @@ def test_examples_from_the_design():
     ("!is:paged kind:tool", ["p3"]),
     ("pin:fault", ["p4"]),
     ("README", ["p2"]),
-    ('path:"src/"', ["p1", "p4"]),
+    ('path:"src/" tool:Read', ["p1", "p4"]),
     ("state:ev | state:pin", ["p1", "p3", "p4"]),
     ("tokens>1m", []),
 ])
