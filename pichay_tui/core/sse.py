@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -37,6 +37,7 @@ class SSEDecoder:
         self._buf = bytearray()
         self._pos = 0      # start of the next unparsed line
         self._start = 0    # start of the current event's raw bytes
+        self._seen = 0     # no line terminator before here (keeps byte-by-byte feeding linear)
         self._bom_checked = False
         self._reset()
 
@@ -57,7 +58,7 @@ class SSEDecoder:
         if self._data:
             out += self._line(b"", len(self._buf))
         self._buf.clear()
-        self._pos = self._start = 0
+        self._pos = self._start = self._seen = 0
         self._reset()
         return out
 
@@ -69,16 +70,20 @@ class SSEDecoder:
             if self._buf.startswith(_BOM):
                 self._pos = 3
         out: list[SSEEvent] = []
-        while (m := _EOL.search(self._buf, self._pos)) is not None:
+        while (m := _EOL.search(self._buf, max(self._pos, self._seen))) is not None:
             # A lone CR at the very end may be the first half of CRLF: wait for the next byte.
             if m.group() == b"\r" and m.end() == len(self._buf) and not final:
+                self._seen = m.start()
                 break
             line = bytes(self._buf[self._pos:m.start()])
             self._pos = m.end()
             out += self._line(line, m.end())
+        else:
+            self._seen = len(self._buf)
         if self._start:  # drop consumed bytes so the buffer stays small
             del self._buf[:self._start]
             self._pos -= self._start
+            self._seen = max(0, self._seen - self._start)
             self._start = 0
         return out
 
@@ -120,6 +125,7 @@ class MessageAccumulator:
         self.head: dict[str, Any] = {}           # message_start fields other than content
         self.blocks: dict[int, dict[str, Any]] = {}
         self._json: dict[int, list[str]] = {}     # partial_json pieces per open tool block
+        self._parts: dict[tuple[int, str], list[str]] = {}  # string deltas, joined lazily (avoids O(n^2) concat)
         self.stop_reason: str | None = None
         self.stop_sequence: str | None = None
         self.usage: dict[str, Any] = {}
@@ -182,11 +188,19 @@ class MessageAccumulator:
             block["citations"] = (block.get("citations") or []) + [delta.get("citation")]
         else:  # text_delta, thinking_delta, signature_delta and future string deltas
             for key, value in delta.items():
-                if key != "type":
-                    old = block.get(key)
-                    block[key] = old + value if isinstance(old, str) and isinstance(value, str) else value
+                if key != "type" and isinstance(value, str) and isinstance(block.get(key, ""), str):
+                    self._parts.setdefault((idx, key), [block.get(key) or ""]).append(value)  # type: ignore[arg-type]
+                elif key != "type":
+                    block[key] = value
+
+    def _join(self, idx: int | None = None) -> None:
+        for (i, key), parts in list(self._parts.items()):
+            if idx is None or i == idx:
+                self.blocks[i][key] = "".join(parts)
+                del self._parts[(i, key)]
 
     def _close(self, idx: int | None) -> None:
+        self._join(idx)
         parts = self._json.pop(idx, None)  # type: ignore[arg-type]
         if parts is None or idx not in self.blocks:
             return
@@ -203,6 +217,7 @@ class MessageAccumulator:
     @property
     def content(self) -> list[dict[str, Any]]:
         """The content blocks in index order (tool inputs of still-open blocks are parsed best-effort)."""
+        self._join()
         for idx in list(self._json):
             self._close(idx)
         return [self.blocks[i] for i in sorted(self.blocks)]

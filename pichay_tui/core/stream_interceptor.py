@@ -210,7 +210,7 @@ def intercept_message(msg: dict[str, Any], phantom_tools: Iterable[str] = PHANTO
     ops: list[CleanupOp] = []
     for block in msg.get("content") or []:
         if block.get("type") == "tool_use" and block.get("name") in phantom:
-            calls.append(block)
+            calls.append({k: block.get(k) for k in ("type", "id", "name", "input")})
             continue
         if block.get("type") == "text" and strip_cleanup:
             clean, found, errs = strip_cleanup_blocks(block.get("text") or "")
@@ -282,7 +282,7 @@ def validate_client_stream(events: bytes | Iterable[Any], phantom_tools: Iterabl
             elif delta.get("type") not in _DELTAS.get(kinds[i], {delta.get("type")}):
                 p.append(f"#{n}: {delta.get('type')} in a {kinds[i]} block")
             else:
-                bodies[i].append(delta.get("text") or delta.get("partial_json") or ("\0" * (t == "citations_delta")))
+                bodies[i].append(delta.get("text") or delta.get("partial_json") or ("\0" * (delta.get("type") == "citations_delta")))
         elif t == "content_block_stop":
             if i != open_idx:
                 p.append(f"#{n}: stop for block {i} while block {open_idx} is open")
