@@ -1,0 +1,248 @@
+"""The view model behind every screen: sessions, page rows, gauge, faults, pins and page history.
+
+Sans-io and Textual-free. Live and replay both `feed()` the engine's events into it; it remembers what changed so a
+view can update incrementally, and builds display rows from the engine's sessions on demand.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from . import events as ev
+from .filterexpr import Filter, compile_filter
+from .turndiff import TurnLog
+
+OUT_STATES = ("evicted", "released", "collapsed", "stubbed", "cleared-by-client")
+HIDDEN_KINDS = ("tool_use",)          # shown only with show_all: their tool/address is on the result row
+SORT_KEYS = ("order", "tokens", "age", "faults", "state", "tool", "address", "bytes")
+THRASH_WINDOW = 8                     # recent faults looked at for the thrash warning
+
+
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    id: str
+    kind: str
+    tool: str
+    address: str
+    state: str
+    tokens: int
+    bytes: int
+    age: int
+    turn: int
+    faults: int
+    pin_reason: str
+    pending: str
+    paged: bool
+    is_error: bool
+    order: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: str
+    client: str
+    parent: str
+    turns: int
+    requests: int
+    zone: str
+    resident: int
+    evicted: int
+    evictions: int
+    faults: int
+    fault_rate: float
+    pins: int
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class Gauge:
+    window: int
+    tokens: int            # estimated input tokens of the next request
+    resident: int
+    evicted: int
+    header: int
+    zone: str
+    thresholds: tuple[tuple[str, int], ...]
+    next_zone: str
+    to_next: int
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRow:
+    page: str
+    tool: str
+    address: str
+    turn: int
+    eviction_turn: int
+    turns_since: int
+    seconds_since: float
+    major: bool
+    refaults: int          # faults of the same address up to this one
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class PinRow:
+    page: str
+    tool: str
+    address: str
+    reason: str
+    since_turn: int
+    tokens: int
+    pending: str
+
+
+class ViewModel:
+    """Feed it events; ask it for rows. `take_changes()` returns what to redraw since the last call."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.turns = TurnLog()
+        self.history: dict[tuple[str, str], deque] = {}
+        self.selected: str | None = None
+        self.filter: Filter = compile_filter("")
+        self.sort_key, self.sort_reverse, self.show_all = "order", False, False
+        self._rows: dict[str, dict[str, PageRow]] = {}
+        self._dirty_pages: dict[str, set[str]] = {}
+        self._turn_seen: dict[str, int] = {}
+        self._dirty_sessions: set[str] = set()
+        self.events_seen = 0
+        self.last_event: ev.Event | None = None
+
+    # ---- input ----
+    def feed(self, e: ev.Event) -> None:
+        self.events_seen += 1
+        self.last_event = e
+        self.turns.feed(e)
+        if not e.session:
+            return
+        self._dirty_sessions.add(e.session)
+        if self.selected is None and e.kind == ev.SESSION_STARTED:
+            self.selected = e.session
+        pids = {p for p in (e.data.get("page"), e.data.get("new_page"), (e.data.get("args") or {}).get("page"))
+                if p}
+        pids.update(e.data.get("changed_pages") or ())
+        for pid in pids:
+            self._dirty_pages.setdefault(e.session, set()).add(pid)
+            h = self.history.setdefault((e.session, pid), deque(maxlen=64))
+            h.append(e)
+
+    def take_changes(self) -> set[str]:
+        """Sessions that changed since the last call (page rows are diffed by `all_rows`)."""
+        sessions, self._dirty_sessions = self._dirty_sessions, set()
+        return sessions
+
+    # ---- sessions ----
+    def session(self, sid: str | None = None) -> Any:
+        return self.engine.sessions.get(sid or self.selected or "")
+
+    def sessions(self) -> list[SessionRow]:
+        out = []
+        for s in self.engine.sessions.values():
+            st = s.stats
+            out.append(SessionRow(s.id, s.client, s.parent or "", s.turn, st.requests, s.zone,
+                                  s.header_tokens + s.resident_tokens, s.evicted_tokens, st.evictions + st.gc,
+                                  st.faults, st.faults / st.evictions if st.evictions else 0.0,
+                                  sum(1 for p in s.resident_results.values() if p.pinned), len(s.pending)))
+        return out
+
+    # ---- page table ----
+    def set_filter(self, text: str) -> None:
+        self.filter = compile_filter(text)       # raises FilterError; the old filter stays on error
+
+    def _row(self, s: Any, pid: str, order: int, pend: dict[str, str]) -> PageRow:
+        p = s.pages[pid]
+        return PageRow(p.id, p.kind.value, p.tool or "", p.address or "", p.state.value, p.tokens, p.bytes,
+                       p.age(s.turn), p.turn, p.faults, p.pin_reason.value if p.pin_reason else "",
+                       pend.get(pid, ""), p.paged, p.is_error, order)
+
+    def all_rows(self, sid: str | None = None) -> dict[str, PageRow]:
+        """Every page row of a session, rebuilt only where pages changed (all of them when the turn advanced)."""
+        s = self.session(sid)
+        if s is None:
+            return {}
+        cache = self._rows.setdefault(s.id, {})
+        pend = {c.get("page"): c["command"] for c in s.pending if c.get("page")}
+        dirty = self._dirty_pages.pop(s.id, set()) | set(pend) | {pid for pid, r in cache.items() if r.pending}
+        full = self._turn_seen.get(s.id) != s.turn or len(cache) > len(s.order)
+        self._turn_seen[s.id] = s.turn
+        for i, pid in enumerate(s.order):
+            if full or pid not in cache or pid in dirty:
+                cache[pid] = self._row(s, pid, i, pend)
+        return cache
+
+    def rows(self, sid: str | None = None) -> list[PageRow]:
+        """The page table: filtered, sorted, hidden kinds dropped unless show_all."""
+        rows = [r for r in self.all_rows(sid).values()
+                if (self.show_all or r.kind not in HIDDEN_KINDS) and self.filter(r.as_dict())]
+        key = self.sort_key if self.sort_key in SORT_KEYS else "order"
+        rows.sort(key=lambda r: (getattr(r, key), r.order), reverse=self.sort_reverse)
+        return rows
+
+    def cycle_sort(self) -> str:
+        i = SORT_KEYS.index(self.sort_key) if self.sort_key in SORT_KEYS else 0
+        self.sort_key = SORT_KEYS[(i + 1) % len(SORT_KEYS)]
+        self.sort_reverse = self.sort_key in ("tokens", "age", "faults", "bytes")
+        return self.sort_key
+
+    # ---- panels ----
+    def gauge(self, sid: str | None = None) -> Gauge | None:
+        s = self.session(sid)
+        if s is None:
+            return None
+        z = self.engine.config.zones
+        est = getattr(self.engine, "_estimate", None)
+        tokens = est(s) if est else s.last_out_tokens
+        nxt = z.next_threshold(tokens)
+        return Gauge(z.window, tokens, s.header_tokens + s.resident_tokens, s.evicted_tokens, s.header_tokens,
+                     s.zone, (("advisory", z.advisory), ("involuntary", z.involuntary), ("aggressive", z.aggressive)),
+                     nxt[0] if nxt else "", nxt[1] if nxt else 0)
+
+    def faults(self, sid: str | None = None) -> list[FaultRow]:
+        s = self.session(sid)
+        if s is None:
+            return []
+        seen: dict[str, int] = {}
+        out = []
+        for f in s.faults:
+            seen[f.key] = seen.get(f.key, 0) + 1
+            p = s.pages.get(f.page)
+            out.append(FaultRow(f.page, p.tool or "" if p else "", p.address if p else f.key, f.turn,
+                                f.eviction_turn, f.turns_since, f.seconds_since, f.major, seen[f.key], f.tokens))
+        return out
+
+    def thrash_warning(self, sid: str | None = None) -> str:
+        """Non-empty when pages keep cycling: an address faulted twice, or 3+ faults within the last 2τ turns."""
+        s = self.session(sid)
+        recent = self.faults(sid)[-THRASH_WINDOW:]
+        if s is None or not recent:
+            return ""
+        tau = self.engine.config.age_threshold
+        repeat = sorted({f.address for f in recent if f.refaults >= 2})
+        burst = [f for f in recent if s.turn - f.turn <= 2 * tau]
+        if repeat or len(burst) >= 3:
+            names = ", ".join(a.rsplit("/", 1)[-1] for a in (repeat or sorted({f.address for f in burst}))[:3])
+            return f"thrashing: {names} cycle out and back — pin them or raise τ"
+        return ""
+
+    def pins(self, sid: str | None = None) -> list[PinRow]:
+        s = self.session(sid)
+        if s is None:
+            return []
+        pend = {c.get("page"): c["command"] for c in s.pending if c.get("page")}
+        out = [PinRow(p.id, p.tool or "", p.address, p.pin_reason.value, p.pinned_at_turn or 0, p.tokens,
+                      pend.get(p.id, "")) for p in s.pages.values() if p.pinned]
+        out += [PinRow(pid, s.pages[pid].tool or "", s.pages[pid].address, "operator", s.turn, s.pages[pid].tokens,
+                       "page.pin") for pid, c in pend.items() if c == "page.pin" and pid in s.pages]
+        return out
+
+    def page_history(self, pid: str, sid: str | None = None) -> list[ev.Event]:
+        return list(self.history.get((sid or self.selected or "", pid), ()))
+
+    def live(self, now: float, within: float = 300.0) -> list[str]:
+        """Sessions that made a request in the last `within` seconds."""
+        return [s.id for s in self.engine.sessions.values() if now - s.last_ts <= within]
