@@ -123,7 +123,7 @@ class Engine:
         headers = headers or {}
         self._now = now if now is not None else self.clock()
         messages = body.get("messages")
-        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        if not isinstance(messages, list):
             raise ValueError("request body has no valid 'messages' list")
         if side is None:
             side = not body.get("tools")
@@ -179,7 +179,7 @@ class Engine:
         subs = {mi: v for mi, v in s.subs.items() if mi < n}
         saved, s.subs = s.subs, subs
         try:
-            return build_outbound(s, body)
+            return build_outbound(s, body, use_cache=False)
         finally:
             s.subs = saved
 

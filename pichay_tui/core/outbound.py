@@ -20,14 +20,29 @@ def _replacement(s: Session, page: Page, client_block: dict) -> dict:
     return client_block
 
 
-def build_outbound(s: Session, body: dict[str, Any], note: str | None = None) -> dict[str, Any]:
-    """A new body sharing every unchanged message with the client's; only messages with substitutions are copied."""
+RECENT = 4  # messages this close to the end are rebuilt every time: the client moves cache markers there
+
+
+def build_outbound(s: Session, body: dict[str, Any], note: str | None = None,
+                   use_cache: bool = True) -> dict[str, Any]:
+    """A new body sharing every unchanged message with the client's; only messages with substitutions are copied.
+
+    Rebuilt old messages are cached per message index until one of their pages changes state, so the cost per
+    request does not grow with the number of evicted pages (the reference rebuilt the whole history every time).
+    """
     messages = body.get("messages") or []
     out = dict(body)
     msgs = list(messages)
+    recent = len(msgs) - RECENT
+    cache = s.out_cache
     for mi, subs in s.subs.items():
         if mi >= len(msgs) or not subs:
             continue
+        if use_cache and mi < recent:
+            cached = cache.get(mi)
+            if cached is not None:
+                msgs[mi] = cached
+                continue
         msg = messages[mi]
         content = msg.get("content")
         if not isinstance(content, list):
@@ -37,6 +52,8 @@ def build_outbound(s: Session, body: dict[str, Any], note: str | None = None) ->
             if bi < len(new_content):
                 new_content[bi] = _replacement(s, page, new_content[bi])
         msgs[mi] = {**msg, "content": new_content}
+        if use_cache and mi < recent:
+            cache[mi] = msgs[mi]
     if note and msgs:
         last = msgs[-1]
         if last.get("role") == "user":

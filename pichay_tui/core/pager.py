@@ -41,9 +41,14 @@ class Pager:
                 self._record_fault(prev, r, kh, major, now)
             elif notice and prev is not None:
                 r.content_hash = prev.content_hash   # the client says: same content as before
-            elif prev is not None and prev.pin_reason is PinReason.FAULT and r.content_hash != prev.content_hash:
-                self.unpin(prev, "content changed")
-                kh.pin_hash = None
+            elif prev is not None and prev.pin_reason is PinReason.FAULT:
+                if r.content_hash != prev.content_hash:
+                    self.unpin(prev, "content changed")      # the file changed: a fresh cycle starts
+                    kh.pin_hash = None
+                else:
+                    self.unpin(prev, "superseded")           # the newer copy inherits the pin when it ages
+            if notice and prev is not None and r.content_hash != prev.content_hash:
+                r.content_hash = prev.content_hash
             kh.latest = r.id
 
     def _serve_unchanged(self, r: Page, prev: Page, blk: dict) -> bool:
@@ -56,7 +61,7 @@ class Pager:
         s.overrides[r.id] = {"type": "tool_result", "tool_use_id": blk.get("tool_use_id"),
                              "content": original.get("content", "")}
         self._retoken(r, prev.tokens, prev.bytes, prev.lines)
-        s.subs.setdefault(r.msg_index, {})[r.block_index] = r
+        s.set_sub(r, True)
         s.stats.substitutions += 1
         return True
 
@@ -97,7 +102,7 @@ class Pager:
         page.pin_reason = None
         page.evicted_at_turn, page.evicted_at_ts, page.evicted_at_req = s.turn, now, request_no
         page.evict_reason = reason
-        s.subs.setdefault(page.msg_index, {})[page.block_index] = page
+        s.set_sub(page, True)
         if page.pos >= 0:
             s.fen.set(page.pos, self.counter.count(handle_text(page)))
         if page.paged:
@@ -129,11 +134,7 @@ class Pager:
 
     def restore(self, page: Page, why: str) -> None:
         s = self.s
-        subs = s.subs.get(page.msg_index)
-        if subs and page.id not in s.overrides:
-            subs.pop(page.block_index, None)
-            if not subs:
-                s.subs.pop(page.msg_index, None)
+        s.set_sub(page, page.id in s.overrides)
         s.set_state(page, PageState.RESIDENT)
         page.restored_at_turn = page.last_access = s.turn
         page.summary = None
@@ -159,7 +160,7 @@ class Pager:
             changed.append(page)
         for page in policy.select(ctx, self.candidates()):
             kh = s.keys.get(page.key) if page.key else None
-            if kh is not None and kh.pin_hash and kh.pin_hash == page.content_hash and s.config.fault_pinning:
+            if kh is not None and kh.pin_hash == page.content_hash and kh.latest == page.id and s.config.fault_pinning:
                 self.pin(page, PinReason.FAULT)
                 continue
             self.evict(page, messages, "compact" if ctx.force else "age", now, request_no)

@@ -104,6 +104,7 @@ class Session:
         self._tool_uses: dict[str, tuple[str, dict]] = {}
         self._occ: dict[str, int] = {}
         self.subs: dict[int, dict[int, Page]] = {}   # msg_index -> block_index -> page shown as a handle
+        self.out_cache: dict[int, dict] = {}         # msg_index -> rebuilt outbound message (see outbound.py)
         self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
         self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
 
@@ -131,6 +132,18 @@ class Session:
                 self.resident_results[page.id] = page
             else:
                 self.resident_results.pop(page.id, None)
+
+    def set_sub(self, page: Page, present: bool) -> None:
+        """Show (or stop showing) a replacement for this page in the outbound view."""
+        if present:
+            self.subs.setdefault(page.msg_index, {})[page.block_index] = page
+        else:
+            subs = self.subs.get(page.msg_index)
+            if subs:
+                subs.pop(page.block_index, None)
+                if not subs:
+                    del self.subs[page.msg_index]
+        self.out_cache.pop(page.msg_index, None)
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         self._emit(kind, self, data)
@@ -220,6 +233,7 @@ class Session:
             page.msg_index = page.block_index = -1
         for mi in [m for m in self.subs if m >= d]:
             del self.subs[mi]
+        self.out_cache.clear()
         if d == 0:
             self.epoch += 1
             self.fen = Fenwick()
@@ -245,6 +259,8 @@ class Session:
         last_fp_index = len(messages) - 1
         for mi in range(d, len(messages)):
             msg = messages[mi]
+            if not isinstance(msg, dict):
+                raise ValueError(f"messages[{mi}] is not an object")
             role = msg.get("role", "user")
             if role == "user":
                 turn += 1
