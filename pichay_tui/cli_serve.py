@@ -1,0 +1,47 @@
+"""`pichay-tui serve`: the proxy headless, until SIGINT/SIGTERM."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import click
+
+from .cli_options import ProxyOptions, build_options, proxy_options
+
+
+async def serve(opts: ProxyOptions) -> None:
+    from .proxy.server import ProxyServer, print_banner
+
+    server = ProxyServer(opts)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    print_banner(server)
+    if opts.state_dir:
+        print(f"state dir {opts.state_dir}: created; persistent page store not implemented yet (pages live in memory)",
+              file=sys.stderr, flush=True)
+    if opts.record:
+        print(f"recording to {opts.record}", file=sys.stderr, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+@click.command("serve")
+@proxy_options
+def serve_command(**kw) -> None:
+    """Run the paging proxy headless; point an agent at it with ANTHROPIC_BASE_URL."""
+    opts = build_options(**kw)
+    try:
+        asyncio.run(serve(opts))
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {opts.host}:{opts.port}: {e}")
+
+
+COMMANDS = [serve_command]

@@ -1,0 +1,169 @@
+"""The proxy's routes: /v1/messages through the pager, count_tokens on the paged view, everything else unchanged."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core.exchange import ResponseSummary
+from .control import control_routes
+from .recorder import Recorder
+from .streaming import Relay, RelayResponse, SideParser, wait_disconnect
+from .upstream import Upstream, error_body, request_headers, response_headers
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class UpstreamFailed(Response):
+    """An error we answer ourselves in Anthropic's shape because the upstream gave no response."""
+
+    def __init__(self, status: int, message: str, kind: str) -> None:
+        super().__init__(error_body(message, kind), status, media_type="application/json")
+        self.message = message
+
+
+_error = UpstreamFailed
+
+
+class Proxy:
+    """Request handling around one Engine and one Upstream; `app` is the ASGI application."""
+
+    def __init__(self, engine: Any, upstream: Upstream, recorder: Recorder | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.upstream = upstream
+        self.recorder = recorder
+        self.clock = clock
+        self.closing = asyncio.Event()
+        self.subscribers: set = set()     # /_pichay/events streams, woken on shutdown
+        self.app = Starlette(routes=[
+            *control_routes(self),
+            Route("/v1/messages", self.messages, methods=["POST"]),
+            Route("/v1/messages/count_tokens", self.count_tokens, methods=["POST"]),
+            Route("/{path:path}", self.forward, methods=ALL_METHODS),
+        ])
+
+    def shutdown(self) -> None:
+        """End the long-lived event streams so the server can stop promptly."""
+        self.closing.set()
+        for sub in list(self.subscribers):
+            sub.wakeup.set()
+
+    # ---- helpers ----
+    async def _send(self, request: Request, content: bytes | None, identity: bool):
+        """Start the upstream request, racing the client: returns the response, or an error Response."""
+        headers = request_headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+                                  identity=identity)
+        if not content and request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            content = None               # no body: do not invent a content-length
+        send = asyncio.ensure_future(self.upstream.send(request.method, request.url.path, request.url.query,
+                                                        headers, content))
+        watch = asyncio.ensure_future(wait_disconnect(request.receive))
+        try:
+            await asyncio.wait({send, watch}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watch.cancel()
+            if not send.done():          # the client left before the upstream answered: cancel it
+                send.cancel()
+        try:
+            return await send
+        except asyncio.CancelledError:
+            return _error(499, "client disconnected", "api_error")
+        except httpx.TimeoutException as e:
+            return _error(504, f"upstream timed out: {type(e).__name__}", "timeout_error")
+        except httpx.HTTPError as e:
+            return _error(502, f"upstream unreachable: {type(e).__name__}: {e}", "api_error")
+
+    @staticmethod
+    def _relay(resp: httpx.Response, parser: SideParser | None, on_done) -> RelayResponse:
+        sse = resp.headers.get("content-type", "").startswith("text/event-stream")
+        headers = response_headers(resp.headers.multi_items(), keep_length=not sse)
+        return RelayResponse(Relay(resp, parser, on_done), resp.status_code, headers)
+
+    def _headers(self, request: Request) -> dict[str, str]:
+        return {k: v for k, v in request.headers.items()}
+
+    # ---- routes ----
+    async def messages(self, request: Request) -> Response | RelayResponse:
+        raw = await request.body()
+        now, t0 = self.clock(), time.perf_counter()
+        headers = self._headers(request)
+        xid = self.recorder.next_id() if self.recorder else 0
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            if self.recorder:
+                self.recorder.request(xid, now, "POST", request.url.path, headers, None, None,
+                                      failure=f"invalid JSON: {e}")
+            return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
+        result, failure = None, None
+        if isinstance(body, dict) and isinstance(body.get("messages"), list):
+            try:
+                result = self.engine.handle_request(body, headers, request.url.path, now=now)
+            except Exception as e:  # noqa: BLE001 - fail open: the client's own bytes go upstream
+                failure = f"{type(e).__name__}: {e}"
+                self._failed("request", failure)
+        changed = result is not None and result.changed
+        content = orjson.dumps(result.outbound) if changed else raw
+        sid = result.session_id if result else ""
+        if self.recorder:
+            self.recorder.request(xid, now, "POST", request.url.path, headers, body,
+                                  result.outbound if result else body, session=sid,
+                                  request_no=result.request_no if result else 0, side=bool(result and result.side),
+                                  engine=result is not None or failure is not None,
+                                  sent="outbound" if changed else "original", failure=failure)
+        resp = await self._send(request, content, identity=True)
+        if isinstance(resp, UpstreamFailed):
+            self._done(xid, sid, t0, ResponseSummary(status=resp.status_code, error=resp.message))
+            return resp
+        parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
+        return self._relay(resp, parser, lambda summary: self._done(xid, sid, t0, summary))
+
+    def _done(self, xid: int, sid: str, t0: float, summary: ResponseSummary) -> None:
+        failure = None
+        if sid:
+            try:
+                self.engine.handle_response(sid, summary, now=self.clock())
+            except Exception as e:  # noqa: BLE001
+                failure = f"{type(e).__name__}: {e}"
+                self._failed("response", failure, sid)
+        if self.recorder:
+            self.recorder.response(xid, self.clock(), sid, summary, (time.perf_counter() - t0) * 1000, failure)
+
+    def _failed(self, where: str, error: str, sid: str = "") -> None:
+        try:
+            self.engine.record_failure(where, error, sid)
+        except Exception:  # noqa: BLE001 - never let bookkeeping break forwarding
+            pass
+
+    async def count_tokens(self, request: Request) -> Response | RelayResponse:
+        raw = await request.body()
+        headers = self._headers(request)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
+        content = raw
+        if isinstance(body, dict) and isinstance(body.get("messages"), list):
+            try:
+                view = self.engine.preview(body, headers)
+                if view is not body:
+                    content = orjson.dumps(view)
+            except Exception as e:  # noqa: BLE001
+                self._failed("count_tokens", f"{type(e).__name__}: {e}")
+        resp = await self._send(request, content, identity=False)
+        return resp if isinstance(resp, Response) else self._relay(resp, None, None)
+
+    async def forward(self, request: Request) -> Response | RelayResponse:
+        if request.url.path.startswith("/_pichay/"):
+            return Response(orjson.dumps({"ok": False, "error": f"no control endpoint {request.url.path}"}), 404,
+                            media_type="application/json")
+        resp = await self._send(request, await request.body(), identity=False)
+        return resp if isinstance(resp, Response) else self._relay(resp, None, None)

@@ -1,0 +1,114 @@
+"""The control API under /_pichay/: state snapshot, named commands, and a server-sent event stream of core events."""
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from ..core.commands import COMMANDS, CommandError
+from ..core.events import Event
+
+if TYPE_CHECKING:
+    from .app import Proxy
+
+QUEUE_SIZE = 1000
+KEEPALIVE_SECONDS = 15.0
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), status, media_type="application/json")
+
+
+class Subscriber:
+    """A bounded queue of events for one /_pichay/events client; on overflow the oldest go and `lagged` counts them."""
+
+    def __init__(self, size: int = QUEUE_SIZE) -> None:
+        self.queue: collections.deque[Event] = collections.deque()
+        self.size = size
+        self.lagged = 0
+        self.wakeup = asyncio.Event()
+
+    def push(self, event: Event) -> None:
+        if len(self.queue) >= self.size:
+            self.queue.popleft()
+            self.lagged += 1
+        self.queue.append(event)
+        self.wakeup.set()
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS) + b"\n\n"
+
+
+def control_routes(proxy: "Proxy") -> list[Route]:
+    engine = proxy.engine
+
+    async def state(request: Request) -> Response:
+        pages = request.query_params.get("pages", "1") not in ("0", "false", "no")
+        return _json(engine.state(pages=pages))
+
+    async def list_commands(request: Request) -> Response:
+        return _json({"commands": [{"name": c.name, "help": c.help, "args": list(c.args),
+                                    "destructive": c.destructive} for c in COMMANDS.values()]})
+
+    async def command(request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError as e:
+            return _json({"ok": False, "error": f"body is not valid JSON: {e}"}, 400)
+        if not isinstance(body, dict) or not isinstance(body.get("command"), str):
+            return _json({"ok": False, "error": 'expected {"command": NAME, ...arguments}'}, 400)
+        name = body["command"]
+        args = {k: v for k, v in body.items() if k != "command"}
+        now = proxy.clock()
+        try:
+            result = engine.command(name, **args)
+        except CommandError as e:
+            if proxy.recorder:
+                proxy.recorder.command(now, name, args, False, error=str(e))
+            return _json({"ok": False, "command": name, "error": str(e)}, e.status)
+        except TypeError as e:  # unexpected keyword arguments
+            return _json({"ok": False, "command": name, "error": f"bad arguments: {e}"}, 400)
+        if proxy.recorder:
+            proxy.recorder.command(now, name, args, True, result=result)
+        return _json(result if isinstance(result, dict) and "ok" in result else {"ok": True, "result": result})
+
+    async def events(request: Request) -> StreamingResponse:
+        sub = Subscriber()
+        unsubscribe = engine.subscribe(sub.push)
+
+        async def stream():
+            try:
+                yield _sse("hello", {"sessions": [s["id"] for s in engine.state(pages=False)["sessions"]]})
+                while not proxy.closing.is_set():
+                    if not sub.queue:
+                        sub.wakeup.clear()
+                        try:
+                            await asyncio.wait_for(sub.wakeup.wait(), KEEPALIVE_SECONDS)
+                        except asyncio.TimeoutError:
+                            yield b": keepalive\n\n"
+                        continue
+                    if sub.lagged:
+                        dropped, sub.lagged = sub.lagged, 0
+                        yield _sse("lagged", {"dropped": dropped})
+                    event = sub.queue.popleft()
+                    yield _sse(event.kind, event.to_dict())
+            finally:
+                unsubscribe()
+                proxy.subscribers.discard(sub)
+
+        proxy.subscribers.add(sub)
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+
+    return [
+        Route("/_pichay/state", state, methods=["GET"]),
+        Route("/_pichay/commands", list_commands, methods=["GET"]),
+        Route("/_pichay/commands", command, methods=["POST"]),
+        Route("/_pichay/events", events, methods=["GET"]),
+    ]

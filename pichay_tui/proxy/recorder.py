@@ -1,0 +1,67 @@
+"""Writes a session recording (core/recording.py records) to a JSONL file, flushed after every record."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import __version__
+from ..core import recording as rec
+from ..core.events import Event
+from ..core.exchange import ResponseSummary
+
+
+class Recorder:
+    """Subscribes to the engine; each record carries the events emitted since the previous record.
+
+    Every engine call is followed by its record with no await in between, so record order is engine order and each
+    record's events are exactly those of its call.
+    """
+
+    def __init__(self, path: str | os.PathLike, engine: Any, **header: Any) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(self.path, "wb")
+        self._pending: list[Event] = []
+        self._unsubscribe = engine.subscribe(self._pending.append)
+        self._next_id = 0
+        cfg = engine.config
+        config = {"mode": cfg.mode, "policy": cfg.policy, "age_threshold": cfg.age_threshold,
+                  "min_size": cfg.min_size, "zones": {"window": cfg.zones.window, "advisory": cfg.zones.advisory,
+                                                      "involuntary": cfg.zones.involuntary,
+                                                      "aggressive": cfg.zones.aggressive},
+                  "advisory_note": cfg.advisory_note, "gate_on_pressure": cfg.gate_on_pressure,
+                  "fault_pinning": cfg.fault_pinning, "policy_args": dict(cfg.policy_args)}
+        self._write(rec.header_record(time.time(), config, pichay_version=__version__, **header))
+
+    def _write(self, record: Mapping[str, Any]) -> None:
+        if self._f.closed:
+            return
+        self._f.write(rec.dumps(record))
+        self._f.flush()
+
+    def _drain(self) -> list[Event]:
+        out, self._pending[:] = list(self._pending), []
+        return out
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def request(self, xid: int, ts: float, method: str, path: str, headers: Mapping[str, str], body: Any,
+                outbound: Any, **kw: Any) -> None:
+        self._write(rec.request_record(xid, ts, method, path, headers, body, outbound, events=self._drain(), **kw))
+
+    def response(self, xid: int, ts: float, session: str, summary: ResponseSummary, duration_ms: float,
+                 failure: str | None = None) -> None:
+        self._write(rec.response_record(xid, ts, session, summary, duration_ms, self._drain(), failure))
+
+    def command(self, ts: float, command: str, args: Mapping[str, Any], ok: bool, result: Any = None,
+                error: str | None = None) -> None:
+        self._write(rec.command_record(ts, command, args, ok, result, error, self._drain()))
+
+    def close(self) -> None:
+        self._unsubscribe()
+        if not self._f.closed:
+            self._f.close()

@@ -1,0 +1,144 @@
+"""Runs the proxy with uvicorn inside the caller's asyncio loop (the TUI's, or `serve`'s)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import uvicorn
+
+from ..cli_options import ProxyOptions
+from ..core.config import PagerConfig
+from ..core.engine import Engine
+from .app import Proxy
+from .recorder import Recorder
+from .upstream import Upstream
+
+
+class _InLoopServer(uvicorn.Server):
+    """uvicorn without its signal handlers: the host application owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ProxyServer:
+    """The proxy as an object: `url = await server.start()`, `server.engine`, `await server.stop()`.
+
+    `options` is a ProxyOptions (CLI flags) or a PagerConfig (then `host`, `port`, `upstream`, `record` apply).
+    """
+
+    def __init__(self, options: ProxyOptions | PagerConfig | None = None, engine: Engine | None = None, *,
+                 host: str | None = None, port: int | None = None, upstream: str | None = None,
+                 record: str | None = None, transport: Any = None, clock: Callable[[], float] = time.time,
+                 log_level: str = "warning") -> None:
+        if isinstance(options, PagerConfig):
+            opts, config = ProxyOptions(mode=options.mode), options
+        else:
+            opts = options or ProxyOptions()
+            config = opts.pager_config()
+        self.options = opts
+        self.host = host or opts.host
+        self.port = opts.port if port is None else port
+        self.upstream_url = upstream or opts.upstream
+        self.record_path = record if record is not None else opts.record
+        self.engine = engine if engine is not None else Engine(config, clock=clock)
+        self.clock = clock
+        self.log_level = log_level
+        self.transport = transport
+        self.url: str | None = None
+        self.proxy: Proxy | None = None
+        self.recorder: Recorder | None = None
+        self._server: _InLoopServer | None = None
+        self._task: asyncio.Task | None = None
+        self._upstream: Upstream | None = None
+
+    async def start(self) -> str:
+        """Bind, start serving in the running loop, and return the base URL (`http://HOST:PORT`)."""
+        if self._task is not None:
+            return self.url  # type: ignore[return-value]
+        if self.options.state_dir:
+            Path(self.options.state_dir).mkdir(parents=True, exist_ok=True)
+        self._upstream = Upstream(self.upstream_url, transport=self.transport)
+        if self.record_path:
+            self.recorder = Recorder(self.record_path, self.engine, upstream=self.upstream_url)
+        self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(128)
+        sock.setblocking(False)
+        self._sock = sock
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(self.proxy.app, log_level=self.log_level, lifespan="off", access_log=False,
+                                timeout_graceful_shutdown=3, timeout_keep_alive=75, server_header=False,
+                                date_header=False)
+        self._server = _InLoopServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="pichay-proxy")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()          # re-raise the startup error
+                raise RuntimeError("the proxy server stopped during startup")
+            await asyncio.sleep(0.005)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.port = port
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    @property
+    def warning(self) -> str | None:
+        """A warning for binding a non-loopback address (anyone who can reach it can use your API key)."""
+        if is_loopback(self.host):
+            return None
+        return (f"warning: listening on {self.host}, not loopback: anyone who can reach this port can send requests "
+                f"with the API keys your clients pass through it")
+
+    async def stop(self) -> None:
+        """Stop serving, close the upstream pool and the recording; safe to call twice."""
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        if self.proxy is not None:
+            self.proxy.shutdown()
+        if self._server is not None:
+            self._server.should_exit = True
+        try:
+            await task
+        finally:
+            if self._upstream is not None:
+                await self._upstream.aclose()
+            if self.recorder is not None:
+                self.recorder.close()
+            with contextlib.suppress(OSError):
+                self._sock.close()
+
+    async def __aenter__(self) -> "ProxyServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+
+def print_banner(server: ProxyServer, out=sys.stdout, err=sys.stderr) -> None:
+    """The `serve` contract: first stdout line `pichay-tui listening on URL`, then how to use it."""
+    print(f"pichay-tui listening on {server.url}", file=out, flush=True)
+    print(f"point an agent at it: ANTHROPIC_BASE_URL={server.url} claude", file=out, flush=True)
+    if server.warning:
+        print(server.warning, file=err, flush=True)

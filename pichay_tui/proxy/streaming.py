@@ -1,0 +1,176 @@
+"""Relaying an upstream response to the client chunk by chunk while a core parser follows along.
+
+The bytes the client receives are exactly the upstream's raw bytes (still compressed if the upstream compressed
+them); the side parser decodes its own copy, so a parsing problem can never corrupt or stall the stream.
+"""
+from __future__ import annotations
+
+import asyncio
+import zlib
+from typing import Any, Callable
+
+import httpx
+import orjson
+
+from ..core.exchange import ResponseSummary
+from ..core.sse import MessageAccumulator, SSEDecoder
+from .upstream import sse_error
+
+MAX_JSON_BODY = 64 * 1024 * 1024
+
+
+class SideParser:
+    """Summarizes an SSE or JSON Messages response from raw bytes; never raises, disables itself instead."""
+
+    def __init__(self, content_type: str, content_encoding: str) -> None:
+        self.sse = content_type.startswith("text/event-stream")
+        self.problem: str | None = None
+        enc = content_encoding.strip().lower()
+        self._inflate = None
+        if enc == "gzip":
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif enc == "deflate":
+            self._inflate = zlib.decompressobj()
+        elif enc not in ("", "identity"):
+            self.problem = f"cannot parse a {enc}-encoded response"
+        self._acc = MessageAccumulator()
+        self._dec = SSEDecoder() if self.sse else None
+        self._buf = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        if self.problem:
+            return
+        try:
+            if self._inflate is not None:
+                chunk = self._inflate.decompress(chunk)
+            if self._dec is not None:
+                for event in self._dec.feed(chunk):
+                    self._apply(event.event, event.data)
+            elif len(self._buf) + len(chunk) <= MAX_JSON_BODY:
+                self._buf += chunk
+            else:
+                self.problem = "response body too large to parse"
+        except Exception as e:  # noqa: BLE001 - the relay must survive any parsing bug
+            self.problem = f"side parser failed: {type(e).__name__}: {e}"
+
+    def _apply(self, name: str | None, data: str) -> None:
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(obj, dict):
+            self._acc.feed(name, obj)
+
+    def summary(self, status: int, complete: bool = True) -> ResponseSummary:
+        if not self.problem and complete:
+            try:
+                if self._dec is not None:
+                    for event in self._dec.flush():
+                        self._apply(event.event, event.data)
+                elif self._buf:
+                    msg = orjson.loads(bytes(self._buf))
+                    if isinstance(msg, dict):
+                        self._acc = MessageAccumulator.from_json_message(msg)
+            except Exception as e:  # noqa: BLE001
+                self.problem = f"side parser failed: {type(e).__name__}: {e}"
+        out = self._acc.to_summary(status)
+        if self.problem and not out.error:
+            out.error = self.problem
+        return out
+
+
+class Relay:
+    """Owns an open upstream response: yields its raw chunks, then reports a summary exactly once."""
+
+    def __init__(self, resp: httpx.Response, parser: SideParser | None,
+                 on_done: Callable[[ResponseSummary], None] | None = None) -> None:
+        self.resp = resp
+        self.parser = parser
+        self.on_done = on_done
+        self.failure: str | None = None
+        self.disconnected = False
+        self.complete = False
+        self._closed = False
+
+    @property
+    def sse(self) -> bool:
+        return self.resp.headers.get("content-type", "").startswith("text/event-stream")
+
+    async def chunks(self):
+        try:
+            async for chunk in self.resp.aiter_raw():
+                if self.parser is not None:
+                    self.parser.feed(chunk)
+                yield chunk
+            self.complete = True
+        except httpx.TransportError as e:  # reset, read timeout, protocol error mid-body
+            self.failure = f"upstream stream failed: {type(e).__name__}: {e or 'connection lost'}"
+            if not self.sse:
+                raise
+            yield sse_error(self.failure)
+
+    async def close(self) -> None:
+        """Release the upstream connection (cancelling it if unfinished) and report to the engine; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.resp.aclose()
+        finally:
+            if self.on_done is not None:
+                status = self.resp.status_code
+                if self.failure:
+                    status = 502
+                elif self.disconnected and not self.complete:
+                    status = 499
+                summary = (self.parser.summary(status, self.complete) if self.parser is not None
+                           else ResponseSummary(status=status))
+                if self.failure:
+                    summary.error = self.failure
+                elif status == 499:
+                    summary.error = summary.error or "client disconnected"
+                self.on_done(summary)
+
+
+async def wait_disconnect(receive: Callable[[], Any]) -> None:
+    """Return when the client goes away (call only after the request body was fully read)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+class RelayResponse:
+    """ASGI response streaming a Relay; a client disconnect cancels the upstream request at once."""
+
+    def __init__(self, relay: Relay, status: int, headers: list[tuple[str, str]]) -> None:
+        self.relay = relay
+        self.status = status
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+    async def _stream(self, send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        async for chunk in self.relay.chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def __call__(self, scope, receive, send) -> None:
+        stream = asyncio.ensure_future(self._stream(send))
+        watch = asyncio.ensure_future(wait_disconnect(receive))
+        try:
+            await asyncio.wait({stream, watch}, return_when=asyncio.FIRST_COMPLETED)
+            if not stream.done():
+                self.relay.disconnected = True
+                stream.cancel()
+            try:
+                await stream
+            except asyncio.CancelledError:
+                if not self.relay.disconnected:
+                    raise
+            except OSError:  # the client vanished while we were writing
+                self.relay.disconnected = True
+        finally:
+            watch.cancel()
+            if not stream.done():
+                stream.cancel()
+            await self.relay.close()

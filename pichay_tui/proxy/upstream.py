@@ -1,0 +1,89 @@
+"""The upstream side: one shared httpx.AsyncClient, header filtering both ways, and Anthropic-shaped errors."""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import httpx
+import orjson
+
+# RFC 9110 §7.6.1 connection-specific headers, plus the ones httpx/uvicorn recompute for the bytes they send.
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
+    "trailers", "transfer-encoding", "upgrade",
+})
+REQUEST_DROP = HOP_BY_HOP | {"host", "content-length"}
+RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization",
+                            "anthropic-admin-key"})
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=15.0, read=600.0, write=60.0, pool=30.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=60.0)
+
+
+def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
+    """Header names a `Connection:` header declares hop-by-hop."""
+    out: set[str] = set()
+    for k, v in headers:
+        if k.lower() == "connection":
+            out.update(t.strip().lower() for t in v.split(",") if t.strip())
+    return out
+
+
+def request_headers(items: Iterable[tuple[str, str]], identity: bool = False) -> list[tuple[str, str]]:
+    """End-to-end client headers for the upstream (auth, anthropic-*, user-agent...); `identity` asks for no
+    compression because we must parse the response."""
+    items = list(items)
+    drop = REQUEST_DROP | _connection_tokens(items)
+    if identity:
+        drop = drop | {"accept-encoding"}
+    out = [(k, v) for k, v in items if k.lower() not in drop]
+    if identity:
+        out.append(("accept-encoding", "identity"))
+    return out
+
+
+def response_headers(items: Iterable[tuple[str, str]], keep_length: bool = False) -> list[tuple[str, str]]:
+    """Upstream response headers for the client; content-length is kept only when the raw bytes pass unchanged."""
+    items = list(items)
+    drop = RESPONSE_DROP | _connection_tokens(items)
+    if keep_length:
+        drop = drop - {"content-length"}
+    return [(k, v) for k, v in items if k.lower() not in drop]
+
+
+def safe_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers fit for a recording or a log: never keys, tokens or cookies."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {k.lower(): v for k, v in items if k.lower() not in SECRET_HEADERS and k.lower() not in HOP_BY_HOP}
+
+
+def error_body(message: str, kind: str = "api_error") -> bytes:
+    """An error body in the Anthropic shape, so SDKs raise a typed error."""
+    return orjson.dumps({"type": "error", "error": {"type": kind, "message": message}})
+
+
+def sse_error(message: str, kind: str = "api_error") -> bytes:
+    """An SSE `error` event (what the API sends when a stream fails after it started)."""
+    return b"event: error\ndata: " + error_body(message, kind) + b"\n\n"
+
+
+class Upstream:
+    """The shared connection pool to one upstream base URL (keep-alive, bounded, never blocking the loop)."""
+
+    def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None,
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client = httpx.AsyncClient(timeout=timeout, limits=DEFAULT_LIMITS, transport=transport,
+                                        follow_redirects=False)
+
+    def url(self, path: str, query: str = "") -> str:
+        return self.base_url + path + (f"?{query}" if query else "")
+
+    async def send(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
+                   content: bytes | None) -> httpx.Response:
+        """Start a request and return as soon as the response headers arrive (the body is streamed later)."""
+        req = self.client.build_request(method, self.url(path, query), headers=headers, content=content)
+        return await self.client.send(req, stream=True)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
