@@ -123,7 +123,7 @@ class Engine:
         headers = headers or {}
         self._now = now if now is not None else self.clock()
         messages = body.get("messages")
-        if not isinstance(messages, list):
+        if not isinstance(messages, list) or (messages and not isinstance(messages[0], dict)):
             raise ValueError("request body has no valid 'messages' list")
         if side is None:
             side = not body.get("tools")
