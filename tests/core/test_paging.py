@@ -118,3 +118,33 @@ def test_aggressive_zone_relaxes_thresholds():
     # τ halves to 2: the first read (age 2) is already out
     assert tool_result_texts(r.outbound)[0].startswith("[Paged out")
     assert PageState.EVICTED in {p.state for p in s.pages.values()}
+
+
+def test_advisory_note_goes_after_the_last_cache_breakpoint_and_names_largest_pages():
+    from pichay_tui.core.config import Zones
+
+    eng = engine(zones=Zones(window=100_000, advisory=3_000, involuntary=90_000, aggressive=95_000))
+    conv = Conversation()
+    for i in range(3):
+        conv.read(f"/f{i}.py")
+        r = eng.handle_request(conv.body(), {})
+    assert eng.sessions[r.session_id].zone == "advisory"
+    last = r.outbound["messages"][-1]["content"]
+    client_last = conv.body()["messages"][-1]["content"]
+    assert last[:-1] == client_last                      # client blocks (with the marker) untouched, in place
+    assert "cache_control" in last[-2] and "cache_control" not in last[-1]
+    note = last[-1]["text"]
+    assert "pichay memory status" in note and "% full" in note and "/f0.py" in note
+    assert note.count("- page ") == 3 and "memory_cleanup" in note
+    assert any(e.kind == "zone_changed" and e.data["new"] == "advisory" for e in r.events) or \
+        eng.sessions[r.session_id].zone == "advisory"
+    assert validate_request(r.outbound) == []
+
+
+def test_paper_zone_preset():
+    from pichay_tui.core.config import Zones
+
+    z = Zones.preset("paper")
+    assert (z.advisory, z.involuntary, z.aggressive) == (60_000, 100_000, 120_000)
+    assert z.zone_of(59_999) == "normal" and z.zone_of(100_000) == "involuntary"
+    assert z.next_threshold(50_000) == ("advisory", 10_000) and z.next_threshold(130_000) is None
