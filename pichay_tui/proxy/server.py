@@ -46,7 +46,7 @@ class ProxyServer:
     def __init__(self, options: ProxyOptions | PagerConfig | None = None, engine: Engine | None = None, *,
                  host: str | None = None, port: int | None = None, upstream: str | None = None,
                  record: str | None = None, transport: Any = None, clock: Callable[[], float] = time.time,
-                 log_level: str = "warning") -> None:
+                 timeout: Any = None, log_level: str = "warning") -> None:
         if isinstance(options, PagerConfig):
             opts, config = ProxyOptions(mode=options.mode), options
         else:
@@ -61,6 +61,7 @@ class ProxyServer:
         self.clock = clock
         self.log_level = log_level
         self.transport = transport
+        self.timeout = timeout
         self.url: str | None = None
         self.proxy: Proxy | None = None
         self.recorder: Recorder | None = None
@@ -74,12 +75,13 @@ class ProxyServer:
             return self.url  # type: ignore[return-value]
         if self.options.state_dir:
             Path(self.options.state_dir).mkdir(parents=True, exist_ok=True)
-        self._upstream = Upstream(self.upstream_url, transport=self.transport)
+        kw = {"timeout": self.timeout} if self.timeout is not None else {}
+        self._upstream = Upstream(self.upstream_url, transport=self.transport, **kw)
         if self.record_path:
             self.recorder = Recorder(self.record_path, self.engine, upstream=self.upstream_url)
         self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         sock.listen(128)

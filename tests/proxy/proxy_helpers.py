@@ -1,0 +1,84 @@
+"""Shared helpers for the proxy tests: a raw-byte capturing ASGI wrapper and the dummy API key."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DUMMY_KEY = "sk-ant-dummy-NEVER-RECORD-0123456789"
+
+
+@dataclass
+class Captured:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    response: bytearray = field(default_factory=bytearray)
+    status: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+
+class CaptureRaw:
+    """ASGI wrapper recording the exact request and response bytes the upstream saw."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[Captured] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        chunks = []
+        while True:
+            msg = await receive()
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body"):
+                break
+        cap = Captured(scope["method"], scope["path"], scope["query_string"].decode(),
+                       {k.decode(): v.decode() for k, v in scope["headers"]}, b"".join(chunks))
+        self.seen.append(cap)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": cap.body, "more_body": False}
+            return await receive()
+
+        async def capture_send(msg):
+            if msg["type"] == "http.response.start":
+                cap.status = msg["status"]
+                cap.response_headers = {k.decode(): v.decode() for k, v in msg.get("headers", [])}
+            elif msg["type"] == "http.response.body":
+                cap.response += msg.get("body", b"")
+            await send(msg)
+
+        await self.app(scope, replay, capture_send)
+
+    def messages(self) -> list[Captured]:
+        return [c for c in self.seen if c.path == "/v1/messages"]
+
+
+@dataclass
+class Upstream:
+    url: str
+    app: Any
+    capture: CaptureRaw
+    workdir: Path
+
+    @property
+    def sim(self):
+        return self.app.state.sim
+
+
+async def get_json(url: str) -> Any:
+    """GET a control endpoint without blocking the loop the proxy runs in."""
+    import httpx
+
+    async with httpx.AsyncClient() as c:
+        r = await c.get(url)
+        r.raise_for_status()
+        return r.json()
