@@ -56,6 +56,7 @@ class Engine:
         self._now = 0.0
         self.side_requests = 0
         self.failures = 0
+        self.touched: set[str] = set()      # sessions changed since the last checkpoint
 
     # ---- events ----
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -66,6 +67,8 @@ class Engine:
         self._seq += 1
         e = Event(kind=kind, session=session.id if session else "", turn=session.turn if session else 0,
                   ts=self._now or self.clock(), data=data, seq=self._seq)
+        if session is not None:
+            self.touched.add(session.id)
         if self._collect is not None:
             self._collect.append(e)
         for cb in list(self._subscribers):

@@ -107,6 +107,7 @@ class Session:
         self.out_cache: dict[int, dict] = {}         # msg_index -> rebuilt outbound message (see outbound.py)
         self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
         self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
+        self.dirty: set[str] = set()                 # pages changed since the last checkpoint
 
     # ---- state transitions (the only place counters change) ----
     def set_state(self, page: Page, state: PageState) -> None:
@@ -127,6 +128,7 @@ class Session:
         else:
             self.evicted_tokens += page.tokens
         page.state = state
+        self.dirty.add(page.id)
         if page.kind is Kind.TOOL_RESULT:
             if state is PageState.RESIDENT or state is PageState.PINNED:
                 self.resident_results[page.id] = page
@@ -146,6 +148,9 @@ class Session:
         self.out_cache.pop(page.msg_index, None)
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
+        for k in ("page", "new_page"):
+            if data.get(k):
+                self.dirty.add(data[k])
         self._emit(kind, self, data)
 
     # ---- ingest ----
@@ -220,6 +225,8 @@ class Session:
                 continue
             self.set_state(page, PageState.CLEARED)
             self.stats.cleared_by_client += 1
+            if page.pos >= 0:
+                self.fen.set(page.pos, self._counter.count(result_text(blk.get("content"))))
             self.emit(ev.PAGE_CLEARED_BY_CLIENT, {"page": page.id, "tokens": page.tokens, "reason": "microcompact"})
 
     def drop_from(self, d: int, reason: str) -> None:
@@ -231,6 +238,7 @@ class Session:
                 self.set_state(page, PageState.CLEARED)
                 self.stats.cleared_by_client += 1
             page.msg_index = page.block_index = -1
+            self.dirty.add(pid)
         for mi in [m for m in self.subs if m >= d]:
             del self.subs[mi]
         self.out_cache.clear()
@@ -303,6 +311,7 @@ class Session:
             if page.state is PageState.CLEARED:
                 self.set_state(page, PageState.RESIDENT)
             page.pos = self.fen.append(page.tokens)
+            self.dirty.add(pid)
             return page
         page = Page(id=pid, kind=kind, role=role, turn=turn, bytes=block_bytes(blk), tokens=self._count(blk, h),
                     content_hash=h, first_seen=req, msg_index=mi, block_index=bi, last_access=turn, epoch=self.epoch)

@@ -1,0 +1,52 @@
+"""Incremental checkpoints of an engine: what changed since the last one, as plain dicts a store can write."""
+from __future__ import annotations
+
+from typing import Any
+
+from .snapshot import dump_meta, load_session, page_to_dict
+
+
+class Checkpointer:
+    """Tracks how much of each session's append-only history (faults, sweeps) was already written."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self._faults: dict[str, int] = {}
+        self._sweeps: dict[str, int] = {}
+
+    def collect(self) -> dict[str, Any]:
+        eng = self.engine
+        out: dict[str, Any] = {"engine": {"by_fp": [[k[0], k[1], v] for k, v in eng._by_fp.items()],
+                                          "by_client": eng._by_client, "side_requests": eng.side_requests,
+                                          "failures": eng.failures, "seq": eng._seq},
+                               "sessions": []}
+        for sid in sorted(eng.touched):
+            s = eng.sessions.get(sid)
+            if s is None:
+                continue
+            nf, ns = self._faults.get(sid, 0), self._sweeps.get(sid, 0)
+            start = max(0, ns - 1)                     # the last sweep may have gained its observed cache cost
+            out["sessions"].append({
+                "meta": dump_meta(s),
+                "pages": [page_to_dict(s.pages[p]) for p in sorted(s.dirty) if p in s.pages],
+                "faults": [(nf + i, f.to_dict()) for i, f in enumerate(s.faults[nf:])],
+                "sweeps": [(start + i, w) for i, w in enumerate(s.sweeps[start:])],
+            })
+            self._faults[sid], self._sweeps[sid] = len(s.faults), len(s.sweeps)
+            s.dirty.clear()
+        eng.touched.clear()
+        return out
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load a full store dump (engine index + every session's rows) into the engine."""
+        eng = self.engine
+        e = data.get("engine") or {}
+        eng._by_fp = {(a, b): v for a, b, v in e.get("by_fp", [])}
+        eng._by_client = {k: list(v) for k, v in (e.get("by_client") or {}).items()}
+        eng.side_requests, eng.failures = e.get("side_requests", 0), e.get("failures", 0)
+        eng._seq = e.get("seq", 0)
+        for sd in data.get("sessions", []):
+            s = load_session(sd["meta"], sd["pages"], sd["faults"], sd["sweeps"], eng.config, eng.counter,
+                             eng._emit, eng.store)
+            eng.sessions[s.id] = s
+            self._faults[s.id], self._sweeps[s.id] = len(s.faults), len(s.sweeps)

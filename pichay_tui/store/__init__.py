@@ -1,0 +1,1 @@
+"""Persistent storage (I/O lives here, outside the sans-io core)."""
