@@ -47,8 +47,8 @@ def test_restart_resumes_identical_state_and_next_request(tmp_path):
     notice = UNCHANGED_PREFIXES[0] + "."
     conv.call("Read", {"file_path": "/f3.py"}, notice)    # /f3.py was evicted before the restart
     body = conv.body()
-    r1 = eng.handle_request(orjson.loads(orjson.dumps(body)), {})
-    r2 = eng2.handle_request(orjson.loads(orjson.dumps(body)), {})
+    r1 = eng.handle_request(orjson.loads(orjson.dumps(body)), {}, now=5000.0)
+    r2 = eng2.handle_request(orjson.loads(orjson.dumps(body)), {}, now=5000.0)
     assert orjson.dumps(r1.outbound) == orjson.dumps(r2.outbound)
     assert scrub(eng.state()) == scrub(eng2.state())
     # handles stay resolvable: the evicted content is in SQLite, served for the 'unchanged' notice
