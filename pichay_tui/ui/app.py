@@ -1,0 +1,242 @@
+"""The Textual app: owns the view model, pushes it into the screens at a capped rate, and turns keys into commands.
+
+Engine events are buffered by a subscriber (cheap, any thread) and fed to the view model on a timer (5-10 Hz), so a
+burst of thousands of events costs one redraw. Operator actions go through `engine.command`, the same path as the
+HTTP control API. Infrastructure (proxy, agent, demo) lives in a `Host`; the app only starts it as a worker.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from ..core.commands import CommandError
+from ..core.turndiff import BodyTap
+from ..core.viewmodel import ViewModel
+from . import operator as ops
+from .bindings import APP_BINDINGS
+from .config import UIConfig
+from .messages import AgentOutput, CommandQueued, CommandRejected, HostStatus, OpenDetail, PageSelected, ViewRefreshed
+from .palette import OperatorCommands
+from .screens.dialogs import CollapseScreen, ConfirmScreen
+from .screens.main import MainScreen
+from .widgets.page_table import PageTable
+from .widgets.panels import SessionsTable
+
+
+class PichayApp(App):
+    CSS_PATH = Path(__file__).with_name("pichay.tcss")
+    TITLE = "pichay-tui"
+    BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {OperatorCommands}
+
+    def __init__(self, engine: Any, host: Any = None, config: UIConfig | None = None, root: str = "",
+                 tap: BodyTap | None = None, clock=time.time, auto_refresh: bool = True) -> None:
+        super().__init__()
+        self.engine, self.host, self.cfg, self.root, self.clock = engine, host, config or UIConfig(), root, clock
+        self.tap = tap or BodyTap(engine)
+        self.vm = ViewModel(engine)
+        self._inbox: list = []
+        self._kinds: list[str] = []
+        self._unsub = engine.subscribe(self._inbox.append)
+        self.auto_refresh_view = auto_refresh
+        self.log_lines: list[str] = []
+        self.theme = self.cfg.theme
+        if self.cfg.keymap:
+            self.set_keymap(self.cfg.keymap)
+
+    # ---- lifecycle ----
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.root))
+        if self.cfg.error:
+            self.notify(self.cfg.error, title="config.toml ignored", severity="warning")
+        if self.auto_refresh_view:
+            self.set_interval(1 / self.cfg.refresh_hz, self.refresh_view)
+        if self.host is not None:
+            self.run_worker(self.host.run(self), name="host", exit_on_error=False)
+
+    @property
+    def main(self) -> MainScreen:
+        return self.get_screen("main") if self.is_screen_installed("main") else self.screen_stack[1]
+
+    def refresh_view(self, force: bool = False) -> None:
+        """Drain buffered events into the view model and push it into the widgets (coalesced, capped rate)."""
+        batch, self._inbox[:] = list(self._inbox), []
+        for e in batch:
+            self.vm.feed(e)
+        changed = self.vm.take_changes()
+        if not (batch or force):
+            return
+        main = self._main()
+        if main is None:
+            return
+        main.update_view(self.vm, True)
+        self.refresh_bindings()
+        self.post_message(ViewRefreshed(changed, [e.kind for e in batch]))
+
+    def _main(self) -> MainScreen | None:
+        for s in self.screen_stack:
+            if isinstance(s, MainScreen) and s.ready:
+                return s
+        return None
+
+    # ---- selection ----
+    def selected_row(self):
+        main = self._main()
+        pid = main.query_one(PageTable).selected_id if main else None
+        return self.vm.all_rows().get(pid) if pid else None
+
+    @on(PageSelected)
+    def _page_selected(self) -> None:
+        self.refresh_bindings()
+
+    @on(SessionsTable.Chosen)
+    def _session_chosen(self, msg: SessionsTable.Chosen) -> None:
+        if msg.session != self.vm.selected:
+            self.vm.selected = msg.session
+            self.refresh_view(force=True)
+
+    @on(OpenDetail)
+    def _open_detail(self, msg: OpenDetail) -> None:
+        from .screens.detail import PageDetailScreen
+
+        self.push_screen(PageDetailScreen(msg.page))
+
+    # ---- operator commands ----
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "op" and parameters and parameters[0] != ops.COLLAPSE:
+            ok, _ = ops.applicable(parameters[0], self.selected_row())
+            return True if ok else None
+        if action in ("pause", "speed"):
+            return True if getattr(self.host, "controllable", False) else None
+        return True
+
+    def action_op(self, command: str) -> None:
+        row = self.selected_row()
+        ok, why = ops.applicable(command, row)
+        if command == ops.COLLAPSE:
+            s = self.vm.session()
+            self.push_screen(CollapseScreen(s.turn if s else 0, ok, why), self._collapse_answer)
+            if not ok:
+                self.post_message(CommandRejected(command, why))
+            return
+        if not ok:
+            self.notify(why, title=command, severity="warning")
+            self.post_message(CommandRejected(command, why))
+            return
+        page = row.id if ops.ACTIONS[command].needs_page else None
+        if ops.destructive(command):
+            what = f"page {page} ({row.tool} {row.address})" if page else f"session {self.vm.selected}"
+            self.push_screen(ConfirmScreen(f"{ops.ACTIONS[command].label}?",
+                                           f"{command} on {what}.\nIt applies at the session's next request.",
+                                           yes=ops.ACTIONS[command].label.split()[0]),
+                             lambda yes: yes and self.issue(command, page=page))
+        else:
+            self.issue(command, page=page)
+
+    def _collapse_answer(self, answer: dict | None) -> None:
+        if answer:
+            self.issue(ops.COLLAPSE, **answer)
+
+    def issue(self, command: str, **args: Any) -> bool:
+        """Send one named command to the engine (queued until the next request); report the outcome."""
+        try:
+            self.engine.command(command, session=self.vm.selected, **args)
+        except CommandError as e:
+            self.notify(str(e), title=command, severity="error")
+            self.post_message(CommandRejected(command, str(e)))
+            return False
+        self.notify(f"{command} {args.get('page') or ''} queued — applies at the next request", title="pending")
+        self.post_message(CommandQueued(command, self.vm.selected or "", args.get("page")))
+        self.refresh_view(force=True)
+        return True
+
+    # ---- view actions ----
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_turn_diff(self) -> None:
+        from .screens.turndiff import TurnDiffScreen
+
+        self.push_screen(TurnDiffScreen())
+
+    def action_filter(self) -> None:
+        self._main().open_filter(self.vm.filter.text)
+
+    def action_clear_filter(self) -> None:
+        self.vm.set_filter("")
+        self._main().close_filter()
+        self.refresh_view(force=True)
+
+    def action_sort(self) -> None:
+        self.notify(f"sorted by {self.vm.cycle_sort()}", timeout=1.5)
+        self.refresh_view(force=True)
+
+    def action_reverse_sort(self) -> None:
+        self.vm.sort_reverse = not self.vm.sort_reverse
+        self.refresh_view(force=True)
+
+    def action_follow(self) -> None:
+        table = self._main().query_one(PageTable)
+        table.follow = not table.follow
+        if table.follow and table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+        self.refresh_view(force=True)
+
+    def action_show_all(self) -> None:
+        self.vm.show_all = not self.vm.show_all
+        self.refresh_view(force=True)
+
+    def action_toggle_log(self) -> None:
+        self._main().toggle_log()
+
+    def action_focus(self, name: str) -> None:
+        self._main().focus_panel(name)
+
+    def action_pause(self) -> None:
+        if getattr(self.host, "controllable", False):
+            self.host.toggle_pause()
+
+    def action_speed(self, factor: float) -> None:
+        if getattr(self.host, "controllable", False):
+            self.host.set_speed(factor)
+
+    def action_quit_app(self) -> None:
+        live = self.vm.live(self.clock()) if self.host is not None else []
+        if not live:
+            self.exit()
+            return
+        self.push_screen(ConfirmScreen("Quit pichay-tui?", f"{len(live)} session(s) are live; quitting stops the "
+                                       "proxy and the agents lose their endpoint.", yes="Quit"),
+                         lambda yes: yes and self.exit())
+
+    # ---- host ----
+    @on(HostStatus)
+    def _host_status(self, msg: HostStatus) -> None:
+        main = self._main()
+        if main is not None and self.host is not None:
+            main.set_url(self.host.url or "", self.host.status_line(), self.engine.config.mode)
+        if msg.level != "status":
+            self.notify(msg.text, severity=msg.level)
+
+    @on(AgentOutput)
+    def _agent_output(self, msg: AgentOutput) -> None:
+        self.log_lines.append(msg.line)
+        if self._main() is not None:
+            self._main().log_line(msg.line)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.notify(f"{event.worker.name}: {event.worker.error!r}", title="background task failed",
+                        severity="error", timeout=10)
+
+    async def on_unmount(self) -> None:
+        self._unsub()
+        if self.host is not None:
+            await self.host.stop()

@@ -1,0 +1,58 @@
+"""`~/.config/pichay-tui/config.toml`: key remapping by binding id, theme, refresh rate and policy defaults.
+
+    theme = "textual-dark"
+    refresh_hz = 8
+    [keymap]                 # binding id = "comma,separated,keys"
+    "page.pin" = "p,P"
+    [policy]                 # defaults for the proxy flags (the command line still wins)
+    age_threshold = 6
+    min_size = 800
+    zones = "paper"
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+POLICY_KEYS = ("age_threshold", "min_size", "policy", "zones", "mode")
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "pichay-tui" / "config.toml"
+
+
+@dataclass(slots=True)
+class UIConfig:
+    theme: str = "textual-dark"
+    refresh_hz: float = 8.0
+    keymap: dict[str, str] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "UIConfig":
+        """Read the config file; a missing file gives defaults, a broken one gives defaults plus `error`."""
+        path = path or config_path()
+        if not path.exists():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            return cls(error=f"{path}: {e}")
+        keymap = {str(k): str(v) for k, v in (data.get("keymap") or {}).items()}
+        policy = {k: v for k, v in (data.get("policy") or {}).items() if k in POLICY_KEYS}
+        hz = data.get("refresh_hz", 8.0)
+        return cls(theme=str(data.get("theme", "textual-dark")),
+                   refresh_hz=min(30.0, max(1.0, float(hz))) if isinstance(hz, (int, float)) else 8.0,
+                   keymap=keymap, policy=policy)
+
+    def apply_policy(self, opts: Any, explicit: set[str] = frozenset()) -> Any:
+        """Fill ProxyOptions fields from [policy] unless the user gave them on the command line."""
+        for k, v in self.policy.items():
+            if k not in explicit and hasattr(opts, k):
+                setattr(opts, k, v)
+        return opts

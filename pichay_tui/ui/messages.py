@@ -1,0 +1,53 @@
+"""Messages posted up to the app: small past-tense facts; the view refresh one replaces its queued predecessor."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+
+@dataclass
+class ViewRefreshed(Message):
+    """The view model was pushed into the widgets; `kinds` are the event kinds seen since the last refresh."""
+
+    sessions: set[str] = field(default_factory=set)
+    kinds: list[str] = field(default_factory=list)
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ViewRefreshed)
+
+
+@dataclass
+class CommandQueued(Message):
+    command: str
+    session: str
+    page: str | None
+
+
+@dataclass
+class CommandRejected(Message):
+    command: str
+    reason: str
+
+
+@dataclass
+class PageSelected(Message):
+    page: str
+
+
+@dataclass
+class OpenDetail(Message):
+    page: str
+
+
+@dataclass
+class HostStatus(Message):
+    """The proxy/agent/demo host changed: listening, agent started/exited, demo step, errors."""
+
+    text: str
+    level: str = "information"
+
+
+@dataclass
+class AgentOutput(Message):
+    line: str

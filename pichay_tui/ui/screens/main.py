@@ -1,0 +1,122 @@
+"""The live screen: sessions + memory gauge on top, the page table, then fault timeline, pin set and agent log."""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, RichLog
+
+from ...core.filterexpr import FilterError
+from ...core.viewmodel import ViewModel
+from ..widgets.gauge import MemoryGauge
+from ..widgets.header import HeaderBar
+from ..widgets.page_table import PageTable
+from ..widgets.panels import FaultTable, PinTable, SessionsTable
+
+
+class MainScreen(Screen):
+    def __init__(self, root: str = "") -> None:
+        super().__init__(id="main")
+        self.root = root
+        self.ready = False
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        with Horizontal(id="top"):
+            yield SessionsTable(id="sessions")
+            yield MemoryGauge(id="gauge")
+        with Vertical(id="pages-box"):
+            yield PageTable(root=self.root, id="pages")
+            yield Input(placeholder="filter: tool:Read state:evicted tokens>2k path:src/ faults>0 age>4 · ! & | ()",
+                        id="filter")
+        with Horizontal(id="bottom"):
+            yield FaultTable(id="faults")
+            yield PinTable(id="pins")
+            yield RichLog(id="agent-log", max_lines=2000, wrap=False, markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {"sessions": "Sessions", "gauge": "Memory", "pages-box": "Pages", "faults": "Fault timeline",
+                  "pins": "Pin set", "agent-log": "Agent output"}
+        for wid, title in titles.items():
+            self.query_one(f"#{wid}").border_title = title
+        for t in (self.query_one(FaultTable), self.query_one(PinTable)):
+            t.root = self.root
+        self.query_one(PageTable).focus()
+        self.ready = True
+        self.app.refresh_view(force=True)
+
+    # ---- attributes down ----
+    def update_view(self, vm: ViewModel, sessions_changed: bool) -> None:
+        pages = self.query_one(PageTable)
+        if sessions_changed:
+            self.query_one(SessionsTable).show(vm.sessions())
+        rows = vm.rows()
+        pages.sync(rows)
+        total = len(vm.all_rows())
+        sort = vm.sort_key + (" ↓" if vm.sort_reverse else "")
+        box = self.query_one("#pages-box")
+        box.border_title = f"Pages · {vm.selected or '—'} · {len(rows):,}/{total:,}"
+        bits = [f"sort {sort}"]
+        if vm.filter.text:
+            bits.append(f"filter {vm.filter.text}")
+        if pages.follow:
+            bits.append("follow")
+        if vm.show_all:
+            bits.append("all blocks")
+        box.border_subtitle = " · ".join(bits)
+        self.query_one(MemoryGauge).gauge = vm.gauge()
+        faults = self.query_one(FaultTable)
+        faults.show(vm.faults())
+        warn = vm.thrash_warning()
+        faults.border_subtitle = f"⚠ {warn}" if warn else ""
+        faults.set_class(bool(warn), "thrashing")
+        s = vm.session()
+        faults.border_title = f"Fault timeline · {s.stats.faults if s else 0}"
+        pins = vm.pins()
+        self.query_one(PinTable).show(pins)
+        self.query_one(PinTable).border_title = f"Pin set · {len(pins)}"
+
+    def set_url(self, url: str, status: str = "", mode: str = "page") -> None:
+        h = self.query_one(HeaderBar)
+        h.url, h.status, h.mode = url, status, mode
+
+    def log_line(self, line: str) -> None:
+        self.query_one("#agent-log", RichLog).write(line)
+
+    def toggle_log(self, show: bool | None = None) -> None:
+        self.set_class(not self.has_class("with-log") if show is None else show, "with-log")
+
+    # ---- filter ----
+    def open_filter(self, text: str) -> None:
+        inp = self.query_one("#filter", Input)
+        inp.value = text
+        self.add_class("filtering")
+        inp.focus()
+
+    def close_filter(self) -> None:
+        self.remove_class("filtering")
+        self.query_one(PageTable).focus()
+        self.ready = True
+        self.app.refresh_view(force=True)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        try:
+            self.app.vm.set_filter(event.value)
+        except FilterError as e:
+            event.input.border_subtitle = f"{e} (at {e.pos})"
+            event.input.add_class("error")
+            return
+        event.input.border_subtitle = ""
+        event.input.remove_class("error")
+        self.app.refresh_view(force=True)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.input.has_class("error"):
+            self.close_filter()
+
+    def focus_panel(self, name: str) -> None:
+        self.query_one(f"#{name}").focus()

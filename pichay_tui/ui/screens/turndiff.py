@@ -1,0 +1,96 @@
+"""Turn diff: per client request, what the client sent vs what went upstream, and the cache cost of the change."""
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ...core.turndiff import TurnRecord
+from ..bindings import TABLE_BINDINGS
+from ..widgets.format import short_addr, tokens
+
+
+class Turns(DataTable):
+    BINDINGS = TABLE_BINDINGS
+
+
+class TurnDiffScreen(Screen):
+    BINDINGS = [Binding("escape,q,d", "app.pop_screen", "Back", id="turndiff.back")]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="diff-body"):
+            yield Turns(id="turns", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="diff-detail"):
+                yield Static(id="diff-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        vm = self.app.vm
+        self.records = vm.turns.for_session(vm.selected)
+        t = self.query_one(Turns)
+        t.border_title = f"Requests · {vm.selected or '—'}"
+        t.add_columns("REQ", "TURN", "CLIENT", "SENT", "SAVED", "Δ PAGES", "CACHE")
+        for r in self.records:
+            t.add_row(str(r.request_no), str(r.turn), tokens(r.tokens_in), tokens(r.tokens_out),
+                      Text(tokens(r.saved), style="green" if r.saved else "grey42"),
+                      Text(f"−{len(r.evicted)} +{len(r.restored)}" if r.page_changes else "·",
+                           style="dark_orange" if r.page_changes else "grey42"),
+                      Text(tokens(r.predicted_invalidated) if r.predicted_invalidated else "·",
+                           style="red" if r.predicted_invalidated else "grey42"))
+        self.query_one("#diff-detail").border_title = "Client request → upstream"
+        interesting = [i for i, r in enumerate(self.records) if r.page_changes or r.faulted]
+        if self.records:
+            t.move_cursor(row=interesting[-1] if interesting else len(self.records) - 1)
+        t.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.records):
+            self.query_one("#diff-text", Static).update(self.render_record(self.records[event.cursor_row]))
+
+    def _label(self, pid: str) -> str:
+        p = self.app.vm.session().pages.get(pid) if self.app.vm.session() else None
+        return f"{p.tool or p.kind.value} {short_addr(p.address, self.app.root, 40)}" if p else pid
+
+    def render_record(self, r: TurnRecord) -> Group:
+        head = Table.grid(padding=(0, 2))
+        head.add_column(style="grey58")
+        head.add_column()
+        head.add_row("request", f"#{r.request_no} · user turn {r.turn}" + (f" · zone → {r.zone}" if r.zone else ""))
+        head.add_row("client sent", f"{r.tokens_in:,} tokens")
+        head.add_row("we sent", Text.assemble(f"{r.tokens_out:,} tokens  ", (f"−{r.saved:,}", "bold green")))
+        head.add_row("handles", f"{r.handles} page(s) shown to the model as handles")
+        pred = r.predicted_invalidated
+        head.add_row("cache (predicted)", Text(f"{pred:,} tokens re-cached from the first changed block"
+                                               if pred else "prefix unchanged: no cache cost",
+                                               style="red" if pred else "green"))
+        o = r.observed or {}
+        head.add_row("cache (observed)", f"read {o.get('cache_read_input_tokens', 0):,} · written "
+                     f"{o.get('cache_creation_input_tokens', 0):,} · uncached {o.get('input_tokens', 0):,}"
+                     if o else "no usage reported yet")
+        changes = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+        changes.add_column("", width=2)
+        changes.add_column("page", style="grey62", width=10)
+        changes.add_column("what", ratio=1)
+        changes.add_column("client → upstream", ratio=1)
+        for pid, why in r.evicted:
+            changes.add_row(Text("−", style="bold dark_orange"), pid, self._label(pid), f"content → handle ({why})")
+        for pid, why in r.restored:
+            changes.add_row(Text("+", style="bold green"), pid, self._label(pid), f"handle → content ({why})")
+        for pid in r.faulted:
+            changes.add_row(Text("⚡", style="bold red"), pid, self._label(pid), "fault: the model asked again")
+        for pid, why in r.pinned:
+            changes.add_row(Text("◆", style="cyan"), pid, self._label(pid), f"pinned ({why})")
+        for c in r.commands:
+            changes.add_row(Text("⧗", style="yellow"), "", "operator", c)
+        added = [p for p in r.added if p in self.app.vm.all_rows() and self.app.vm.all_rows()[p].kind == "tool_result"]
+        parts = [head, Text(""), Text("Changes in this request", style="bold underline")]
+        parts.append(changes if changes.row_count else Text("none — the client's blocks were sent as they are",
+                                                            style="grey50"))
+        if added:
+            parts += [Text(""), Text(f"New tool results: " + ", ".join(self._label(p) for p in added), style="grey70")]
+        return Group(*parts)

@@ -1,0 +1,71 @@
+"""Memory gauge: what the client holds vs what the model is sent, against the window and the live zone lines."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ...core.viewmodel import Gauge
+from .format import ZONE_STYLE, tokens
+
+ZONE_COLOURS = {"normal": "green", "advisory": "yellow", "involuntary": "dark_orange", "aggressive": "red"}
+
+
+class MemoryGauge(Widget):
+    """Two bars over the context window: the client's view (resident + evicted) and the model's (sent)."""
+
+    gauge: reactive[Gauge | None] = reactive(None, layout=False)
+
+    def _bar(self, width: int, g: Gauge, label: str, parts: list[tuple[int, str, str]]) -> Text:
+        t = Text(f"{label:<7}", style="grey70")
+        marks = {min(width - 1, int(limit / g.window * width)): name for name, limit in g.thresholds}
+        cells: list[tuple[str, str]] = []
+        for amount, char, style in parts:
+            cells += [(char, style)] * int(round(amount / g.window * width))
+        cells = cells[:width]
+        for i in range(width):
+            if i < len(cells):
+                ch, style = cells[i]
+            else:
+                ch, style = ("┊", ZONE_COLOURS[marks[i]]) if i in marks else ("·", "grey30")
+            t.append(ch, style=style)
+        return t
+
+    def _labels(self, width: int, g: Gauge) -> Text:
+        """Zone names placed under their threshold marks."""
+        line = [" "] * (width + 7)
+        styles: list[tuple[int, int, str]] = []
+        for name, limit in g.thresholds:
+            at = 7 + min(width - 1, int(limit / g.window * width))
+            label = f"┊{name[:3]} {tokens(limit)}"
+            if at + len(label) > len(line):
+                at = len(line) - len(label)
+            line[at:at + len(label)] = list(label)
+            styles.append((at, at + len(label), ZONE_COLOURS[name]))
+        t = Text("".join(line))
+        t.stylize("grey50")
+        for a, b, st in styles:
+            t.stylize(st, a, b)
+        return t
+
+    def render(self) -> Text:
+        g = self.gauge
+        if g is None:
+            return Text("waiting for the first request…", style="grey50 italic")
+        width = max(10, self.size.width - 9)
+        zone_col = ZONE_COLOURS.get(g.zone, "green")
+        model_body = max(0, g.tokens - g.header)
+        out = self._bar(width, g, "client", [(g.header, "█", "grey50"), (g.resident - g.header, "█", "green"),
+                                             (g.evicted, "▒", "dark_orange")])
+        out.append("\n")
+        out.append_text(self._bar(width, g, "model", [(g.header, "█", "grey50"), (model_body, "█", zone_col)]))
+        out.append("\n")
+        out.append_text(self._labels(width, g))
+        out.append("\n")
+        out.append_text(Text.assemble(
+            ("model ", "grey70"), (f"{tokens(g.tokens)}", f"bold {zone_col}"), (f" {g.tokens / g.window:.0%}", zone_col),
+            (" │ resident ", "grey50"), (tokens(g.resident), "green"),
+            (" · evicted ", "grey50"), (tokens(g.evicted), "dark_orange"),
+            (" │ ", "grey50"), (g.zone, ZONE_STYLE.get(g.zone, "")),
+            (f" · {tokens(g.to_next)} to {g.next_zone}" if g.next_zone else " · top zone", "grey70")))
+        return out

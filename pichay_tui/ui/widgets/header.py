@@ -1,0 +1,32 @@
+"""The top bar: product name, where the proxy listens, the line to paste into the agent's shell, host status."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class HeaderBar(Widget):
+    url: reactive[str] = reactive("")
+    status: reactive[str] = reactive("")
+    mode: reactive[str] = reactive("page")
+
+    def render(self) -> Text:
+        t = Text()
+        t.append(" ◧ pichay", style="bold #f0c674")
+        t.append("-tui ", style="bold")
+        t.append(" demand paging for your agent's context ", style="grey58")
+        if self.mode != "page":
+            t.append(f" {self.mode} mode ", style="black on yellow")
+        t.append("\n")
+        if self.url:
+            t.append(" proxy ", style="grey58")
+            t.append(self.url, style="bold green")
+            t.append("   export ANTHROPIC_BASE_URL=", style="grey58")
+            t.append(self.url, style="bold")
+        else:
+            t.append(" proxy not listening", style="grey50 italic")
+        if self.status:
+            t.append("   ")
+            t.append(self.status, style="#81a2be")
+        return t
