@@ -27,9 +27,9 @@ def _json(obj: Any, status: int = 200) -> Response:
 class Subscriber:
     """A bounded queue of events for one /_pichay/events client; on overflow the oldest go and `lagged` counts them."""
 
-    def __init__(self, size: int = QUEUE_SIZE) -> None:
+    def __init__(self, size: int | None = None) -> None:
         self.queue: collections.deque[Event] = collections.deque()
-        self.size = size
+        self.size = size or QUEUE_SIZE
         self.lagged = 0
         self.wakeup = asyncio.Event()
 
