@@ -1,0 +1,1 @@
+"""Scripted upstream (a deterministic fake Anthropic Messages API) and a simulated Claude-Code-like agent."""
