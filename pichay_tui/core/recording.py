@@ -111,9 +111,12 @@ def migrate_record(rec: dict[str, Any], version: int) -> dict[str, Any]:
     """Upgrade one record written by `version` to FORMAT_VERSION, one step at a time."""
     if version > FORMAT_VERSION:
         raise RecordingError(f"recording format {version} is newer than this pichay-tui ({FORMAT_VERSION})")
+    start = version
     while version < FORMAT_VERSION:
         rec = MIGRATIONS[version](rec)
         version += 1
+    if rec.get("type") == "header" and start != FORMAT_VERSION:
+        rec["format_version"], rec["migrated_from"] = FORMAT_VERSION, start
     return rec
 
 
