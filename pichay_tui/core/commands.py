@@ -56,7 +56,8 @@ def _check_evict(s: "Session", args: dict) -> None:
         raise CommandError(f"page {p.id} is pinned ({p.pin_reason.value}); unpin it first")
     if p.is_error:
         raise CommandError(f"page {p.id} is not evictable: error results stay resident")
-    if p.turn >= s.turn:
+    if p.turn >= s.turn and args.get("source") != "model":
+        # the model's own release is validated when it asks and applied a turn later, when this no longer holds
         raise CommandError(f"page {p.id} is not evictable: it belongs to the last user turn")
 
 
@@ -132,3 +133,54 @@ COMMANDS: dict[str, CommandSpec] = {c.name: c for c in (
 
 def register_command(spec: CommandSpec) -> None:
     COMMANDS[spec.name] = spec
+
+
+# ---- cooperative commands (issued by the model through phantom tools or cleanup tags; also usable by operators) ----
+def _apply_release(pager: "Pager", args: dict, forced: list) -> Any:
+    s = pager.s
+    _check_evict(s, {**args, "source": None})
+    page = s.pages[args["page"]]
+    if args.get("summary"):
+        page.summary = str(args["summary"])
+    pager.evict(page, pager.messages, "summarize" if args.get("summary") else "release", pager.now,
+                s.request_no, state=PageState.RELEASED)
+    return {"page": page.id}
+
+
+def _check_fault_in(s: "Session", args: dict) -> None:
+    p = _page(s, args)
+    if not p.state.is_out or p.state is PageState.CLEARED:
+        raise CommandError(f"page {p.id} is not evicted by pichay ({p.state.value})")
+
+
+def _apply_fault_in(pager: "Pager", args: dict, forced: list) -> Any:
+    s = pager.s
+    _check_fault_in(s, args)
+    page = s.pages[args["page"]]
+    pager.minor_fault(page)
+    if page.state is not PageState.COLLAPSED:          # collapsed content came back in the tool result only
+        pager.restore(page, "memory_fault")
+    return {"page": page.id}
+
+
+def _check_collapse(s: "Session", args: dict) -> None:
+    from . import collapse
+
+    collapse.validate(s, args)
+
+
+def _apply_collapse(pager: "Pager", args: dict, forced: list) -> Any:
+    from . import collapse
+
+    return collapse.apply(pager, args, forced)
+
+
+for _spec in (
+    CommandSpec("page.release", "Release a page now, bypassing age (the model's memory_release / drop)",
+                ("session", "page", "summary"), _check_evict, _apply_release, destructive=True),
+    CommandSpec("page.fault_in", "Restore an evicted page from the backing store (the model's memory_fault)",
+                ("session", "page"), _check_fault_in, _apply_fault_in),
+    CommandSpec("session.collapse", "Replace user turns FIRST..LAST by one summary (L3 collapse)",
+                ("session", "first", "last", "summary"), _check_collapse, _apply_collapse, destructive=True),
+):
+    register_command(_spec)

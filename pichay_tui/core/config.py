@@ -52,6 +52,8 @@ class PagerConfig:
     advisory_note: bool = True         # inject the status note in the advisory zone and above
     gate_on_pressure: bool = False     # only evict automatically at involuntary pressure or above
     fault_pinning: bool = True
+    cooperative: bool = True           # inject memory_release / memory_fault (the proxy strips them from responses)
+    trim_tools: bool = False           # stub unused tool definitions (lossless; costs one tools-prefix cache miss)
     policy_args: dict[str, Any] = field(default_factory=dict)
 
     def with_(self, **kw: Any) -> "PagerConfig":

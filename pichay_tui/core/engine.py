@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 from . import events as ev
 from .blocks import short_id
 from .commands import COMMANDS, CommandError
+from .cooperative import PHANTOM_TOOL_DEFS, answer_phantom, cleanup_to_commands, place_splice
 from .config import PagerConfig
 from .events import Event
 from .exchange import ResponseSummary
@@ -142,7 +143,9 @@ class Engine:
             req = s.request_no
             s.ingest_header(body, req)
             new_results = s.ingest_messages(messages, req, self._now)
-            pager = Pager(s, self.store, self.counter)
+            if s.pending_splice:
+                place_splice(s, messages)
+            pager = Pager(s, self.store, self.counter, messages, self._now)
             pager.detect_faults(new_results, messages, req, self._now)
             note = None
             if self.config.mode == "page":
@@ -152,7 +155,8 @@ class Engine:
                 compact = any(p is None for p, _ in forced)
                 ctx = PolicyContext(current_turn=s.turn, zone=s.zone, tokens=tokens, window=self.config.zones.window,
                                     age_threshold=self.config.age_threshold, min_size=self.config.min_size,
-                                    args=dict(self.config.policy_args), force=compact)
+                                    args=dict(self.config.policy_args), force=compact, session=s,
+                                    request_no=req)
                 run_policy = compact or not self.config.gate_on_pressure or s.zone in ("involuntary", "aggressive")
                 pager.sweep(self.policy if run_policy else _NoPolicy(), ctx, messages, self._now, req,
                             forced=[(p, r) for p, r in forced if p is not None])
@@ -160,7 +164,9 @@ class Engine:
                 self._set_zone(s, tokens)
                 if self.config.advisory_note and s.zone != "normal":
                     note = pressure_note(s, tokens, self.config.zones.window)
-                outbound = build_outbound(s, body, note) if (s.subs or note) else body
+                tools = self._outbound_tools(body)
+                outbound = build_outbound(s, body, note, tools=tools) \
+                    if (s.subs or note or tools is not None or s.splices or s.collapses) else body
             else:
                 outbound = body
             tokens_in = s.header_tokens + s.resident_tokens + s.evicted_tokens
@@ -172,6 +178,15 @@ class Engine:
                                  tokens_in=tokens_in, tokens_out=tokens_out)
         finally:
             self._collect = None
+
+    def _outbound_tools(self, body: dict[str, Any]) -> list[dict] | None:
+        """The client's tools plus our phantom tools, appended after them so the cached tools prefix is stable."""
+        tools = body.get("tools")
+        if not self.config.cooperative or not tools:
+            return None
+        names = {t.get("name") for t in tools}
+        extra = [d for d in PHANTOM_TOOL_DEFS if d["name"] not in names]
+        return list(tools) + extra if extra else None
 
     def preview(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The outbound form of a body for a known session without changing any state (for count_tokens)."""
@@ -242,20 +257,56 @@ class Engine:
     # ---- commands ----
     def command(self, name: str, **args: Any) -> dict[str, Any]:
         """Validate and queue a named operator command; it applies at the session's next request."""
-        spec = COMMANDS.get(name)
-        if spec is None:
+        if name not in COMMANDS:
             raise CommandError(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}", 404)
         if self.config.mode != "page":
             raise CommandError("the proxy is in observe mode; commands that change the context are disabled")
         s = self.session(args.get("session"))
+        self._now = self.clock()
+        return self.queue(s, name, **{k: v for k, v in args.items() if k != "session"})
+
+    def queue(self, s: Session, name: str, **args: Any) -> dict[str, Any]:
+        """Validate a command against the session now and queue it for the next request."""
+        spec = COMMANDS[name]
         args = {k: v for k, v in args.items() if v is not None}
         spec.validate(s, args)
         entry = {"command": name, **args, "session": s.id}
         s.pending.append(entry)
-        self._now = self.clock()
         self._emit(ev.COMMAND_QUEUED, s, {"command": name, "args": entry})
         return {"ok": True, "queued": True, "command": name, "session": s.id, "page": args.get("page"),
                 "applies": "at the next request of this session"}
+
+    # ---- cooperative protocol ----
+    def answer_phantom_calls(self, session_id: str, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Answer the model's memory_release / memory_fault calls; effects apply from the next request."""
+        s = self.sessions.get(session_id)
+        if s is None:
+            return [{"type": "tool_result", "tool_use_id": c.get("id"), "is_error": True,
+                     "content": "pichay: unknown session"} for c in calls]
+        self._now = self.clock()
+        return [answer_phantom(self, s, c) for c in calls]
+
+    def apply_cleanup(self, session_id: str, ops: list[Any]) -> list[dict[str, Any]]:
+        """Queue the model's <memory_cleanup> operations; returns one result per operation (never raises)."""
+        s = self.sessions.get(session_id)
+        out: list[dict[str, Any]] = []
+        if s is None:
+            return out
+        self._now = self.clock()
+        for op in ops:
+            try:
+                for name, args in cleanup_to_commands(s, op):
+                    out.append(self.queue(s, name, **args))
+            except CommandError as e:
+                out.append({"ok": False, "op": op.op, "error": str(e)})
+                self._emit(ev.COMMAND_APPLIED, s, {"command": f"cleanup.{op.op}", "ok": False, "error": str(e)})
+        return out
+
+    def stage_splice(self, session_id: str, real_ids: list[str], uses: list[dict], results: list[dict]) -> None:
+        """Mixed phantom + real tool calls: the phantom exchange is spliced into the next request's history."""
+        s = self.sessions.get(session_id)
+        if s is not None and uses:
+            s.pending_splice = {"real_ids": list(real_ids), "uses": uses, "results": results}
 
     # ---- snapshot ----
     def session_state(self, s: Session, pages: bool = True) -> dict[str, Any]:

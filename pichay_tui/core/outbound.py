@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .collapse import apply_to_outbound
 from .handles import handle_block
 from .pages import Page
 from .session import Session
@@ -24,7 +25,7 @@ RECENT = 4  # messages this close to the end are rebuilt every time: the client 
 
 
 def build_outbound(s: Session, body: dict[str, Any], note: str | None = None,
-                   use_cache: bool = True) -> dict[str, Any]:
+                   use_cache: bool = True, tools: list[dict] | None = None) -> dict[str, Any]:
     """A new body sharing every unchanged message with the client's; only messages with substitutions are copied.
 
     Rebuilt old messages are cached per message index until one of their pages changes state, so the cost per
@@ -54,6 +55,19 @@ def build_outbound(s: Session, body: dict[str, Any], note: str | None = None,
         msgs[mi] = {**msg, "content": new_content}
         if use_cache and mi < recent:
             cache[mi] = msgs[mi]
+    for mi, extra in s.splices.items():
+        if mi < len(msgs):
+            msg = msgs[mi]
+            content = msg.get("content")
+            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+            if msg.get("role") == "user":        # tool results first, as the API requires
+                n = sum(1 for b in blocks if b.get("type") == "tool_result")
+                blocks[n:n] = extra
+            else:
+                blocks.extend(extra)
+            msgs[mi] = {**msg, "content": blocks}
+    if s.collapses:
+        msgs = apply_to_outbound(s, messages, msgs)
     if note and msgs:
         last = msgs[-1]
         if last.get("role") == "user":
@@ -62,6 +76,8 @@ def build_outbound(s: Session, body: dict[str, Any], note: str | None = None,
             blocks.append({"type": "text", "text": note})
             msgs[-1] = {**last, "content": blocks}
     out["messages"] = msgs
+    if tools is not None:
+        out["tools"] = tools
     return out
 
 

@@ -20,8 +20,16 @@ OUT_BY_US = (PageState.EVICTED, PageState.RELEASED, PageState.COLLAPSED)
 class Pager:
     """Applies faults, pins, sweeps and operator commands to a session; holds no state of its own."""
 
-    def __init__(self, session: Session, store: BackingStore, counter) -> None:
+    def __init__(self, session: Session, store: BackingStore, counter, messages: list[dict] | None = None,
+                 now: float = 0.0) -> None:
         self.s, self.store, self.counter = session, store, counter
+        self.messages, self.now = messages or [], now
+
+    def minor_fault(self, page: Page) -> None:
+        """The model asked for an evicted page through memory_fault: served from the backing store."""
+        s = self.s
+        kh = s.keys.setdefault(page.key, KeyHistory()) if page.key else KeyHistory()
+        self._record_fault(page, page, kh, False, self.now)
 
     # ---- faults ----
     def detect_faults(self, new_results: list[Page], messages: list[dict], request_no: int, now: float) -> None:

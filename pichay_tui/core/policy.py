@@ -23,6 +23,8 @@ class PolicyContext:
     min_size: int
     args: dict[str, Any] = field(default_factory=dict)
     force: bool = False            # operator compaction: ignore age
+    session: Any = None            # the Session being swept (read-only for policies; None in unit tests)
+    request_no: int = 0            # the session's request number of this sweep
 
     def effective_age(self, page: Page) -> int:
         """Age in user turns since the page was last brought in (creation or restore)."""
@@ -63,6 +65,8 @@ def register_policy(name: str, factory: Callable[[], Policy]) -> None:
 
 
 def make_policy(name: str) -> Policy:
+    if name not in POLICIES:
+        from . import policies  # noqa: F401  - registers the policy lab (lru, working_set, cost_aware, ...)
     try:
         return POLICIES[name]()
     except KeyError:

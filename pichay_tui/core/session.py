@@ -108,6 +108,8 @@ class Session:
         self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
         self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
         self.dirty: set[str] = set()                 # pages changed since the last checkpoint
+        self.pending_splice: dict[str, Any] | None = None   # phantom exchange waiting for its place in history
+        self.splices: dict[int, list[dict]] = {}     # msg_index -> phantom blocks added to that message
 
     # ---- state transitions (the only place counters change) ----
     def set_state(self, page: Page, state: PageState) -> None:

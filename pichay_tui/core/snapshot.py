@@ -42,6 +42,8 @@ def dump_meta(s: Session) -> dict[str, Any]:
     meta["keys"] = {k: [h.latest, h.pin_hash, h.evictions, h.faults] for k, h in s.keys.items()}
     meta["msg_fp"] = {i: fp for i, fp in enumerate(s._msg_fp) if fp}
     meta["n_msgs"] = len(s._msg_fp)
+    meta["splices"] = {str(k): v for k, v in s.splices.items()}
+    meta["pending_splice"] = s.pending_splice
     meta["overrides"] = {pid: [b.get("tool_use_id"), s.pages[pid].content_hash] for pid, b in s.overrides.items()}
     return meta
 
@@ -58,6 +60,8 @@ def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list
     s._msg_fp = [""] * meta["n_msgs"]
     for i, fp in meta["msg_fp"].items():
         s._msg_fp[int(i)] = fp
+    s.splices = {int(k): v for k, v in (meta.get("splices") or {}).items()}
+    s.pending_splice = meta.get("pending_splice")
     s.faults = [Fault(**f) for f in faults]
     s.sweeps = list(sweeps)
     s.pages = {d["id"]: page_from_dict(d) for d in pages}

@@ -14,7 +14,7 @@ from .filterexpr import Filter, compile_filter
 from .turndiff import TurnLog
 
 OUT_STATES = ("evicted", "released", "collapsed", "stubbed", "cleared-by-client")
-HIDDEN_KINDS = ("tool_use", "tool_def")  # shown only with show_all: calls repeat the result row, defs are static
+HIDDEN_KINDS = ("tool_use", "tool_def", "text", "thinking")  # shown with show_all; results are what pages
 SORT_KEYS = ("order", "tokens", "age", "faults", "state", "tool", "address", "bytes")
 THRASH_WINDOW = 8                     # recent faults looked at for the thrash warning
 

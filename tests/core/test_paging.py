@@ -19,11 +19,11 @@ def test_result_evicted_after_tau_user_turns_and_handle_names_how_to_get_it_back
     eng, conv = engine(), Conversation()
     conv.read("/src/a.py")
     r = eng.handle_request(conv.body(), {})
-    assert not r.changed
+    assert r.outbound["messages"] == conv.body()["messages"]
     for i in range(3):
         conv.bash(f"echo {i}", lines=2)
         r = eng.handle_request(conv.body(), {})
-        assert "[Paged out" not in str(r.outbound)          # ages 1..3: still resident
+        assert "[Paged out" not in str(r.outbound["messages"])   # ages 1..3: still resident
     conv.bash("echo 3", lines=2)
     r = eng.handle_request(conv.body(), {})                  # age 4 = τ
     texts = tool_result_texts(r.outbound)
