@@ -28,6 +28,10 @@ from .widgets.page_table import PageTable
 from .widgets.panels import SessionsTable
 
 
+MAIN_ONLY = {"op", "filter", "clear_filter", "sort", "reverse_sort", "follow", "show_all", "turn_diff", "toggle_log",
+             "focus", "pause", "speed"}
+
+
 class PichayApp(App):
     CSS_PATH = Path(__file__).with_name("pichay.tcss")
     TITLE = "pichay-tui"
@@ -45,6 +49,7 @@ class PichayApp(App):
         self._unsub = engine.subscribe(self._inbox.append)
         self.auto_refresh_view = auto_refresh
         self.log_lines: list[str] = []
+        self.show_log_on_start = False
         self.theme = self.cfg.theme
         if self.cfg.keymap:
             self.set_keymap(self.cfg.keymap)
@@ -108,6 +113,8 @@ class PichayApp(App):
 
     # ---- operator commands ----
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in MAIN_ONLY and not isinstance(self.screen, MainScreen):
+            return False
         if action == "op" and parameters and parameters[0] != ops.COLLAPSE:
             ok, _ = ops.applicable(parameters[0], self.selected_row())
             return True if ok else None

@@ -47,7 +47,7 @@ class PageDetailScreen(Screen):
         yield Static(self._meta(row), id="detail-meta")
         with Horizontal(id="detail-content"):
             with Vertical(id="detail-original", classes="pane"):
-                yield TextArea(original, read_only=True, show_line_numbers=True, soft_wrap=False, id="original")
+                yield TextArea(original, read_only=True, show_line_numbers=False, soft_wrap=False, id="original")
             with Vertical(id="detail-now", classes="pane"):
                 yield TextArea(now, read_only=True, soft_wrap=True, id="now")
         yield History(id="detail-history", cursor_type="row")

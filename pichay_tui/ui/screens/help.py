@@ -50,4 +50,4 @@ class HelpScreen(ModalScreen):
                 "  flags: is:pinned is:out is:resident is:paged is:error is:pending · combine with ! & | ( )\n"
                 "\n[b]States[/]  [green]● resident[/]  [bold cyan]◆ pinned[/]  [dark_orange]○ evicted[/]  "
                 "[magenta]◌ released[/]  [medium_purple]▤ collapsed[/]  [grey42]✕ cleared by client[/]  "
-                "[bold yellow]⧗ pending operator command[/]"), id="help-legend")
+                "[bold yellow]→ pending operator command[/]"), id="help-legend")

@@ -45,6 +45,8 @@ class MainScreen(Screen):
             t.root = self.root
         self.query_one(PageTable).focus()
         self.ready = True
+        if getattr(self.app, "show_log_on_start", False):
+            self.toggle_log(True)
         self.app.refresh_view(force=True)
 
     # ---- attributes down ----
@@ -99,6 +101,8 @@ class MainScreen(Screen):
         self.remove_class("filtering")
         self.query_one(PageTable).focus()
         self.ready = True
+        if getattr(self.app, "show_log_on_start", False):
+            self.toggle_log(True)
         self.app.refresh_view(force=True)
 
     @on(Input.Changed, "#filter")

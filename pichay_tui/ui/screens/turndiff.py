@@ -43,7 +43,8 @@ class TurnDiffScreen(Screen):
                       Text(tokens(r.predicted_invalidated) if r.predicted_invalidated else "·",
                            style="red" if r.predicted_invalidated else "grey42"))
         self.query_one("#diff-detail").border_title = "Client request → upstream"
-        interesting = [i for i, r in enumerate(self.records) if r.page_changes or r.faulted]
+        interesting = [i for i, r in enumerate(self.records) if r.faulted] or \
+            [i for i, r in enumerate(self.records) if r.page_changes]
         if self.records:
             t.move_cursor(row=interesting[-1] if interesting else len(self.records) - 1)
         t.focus()
@@ -55,6 +56,18 @@ class TurnDiffScreen(Screen):
     def _label(self, pid: str) -> str:
         p = self.app.vm.session().pages.get(pid) if self.app.vm.session() else None
         return f"{p.tool or p.kind.value} {short_addr(p.address, self.app.root, 40)}" if p else pid
+
+    def _mini_diff(self, pid: str) -> Text:
+        """The block as the client sent it (first lines) against what the model got instead."""
+        original, now = self.app.tap.content(self.app.vm.selected or "", pid)
+        t = Text(f"{pid} {self._label(pid)}\n", style="bold")
+        lines = original.splitlines()
+        for line in lines[:3]:
+            t.append(f"- {line.expandtabs(2)[:110]}\n", style="red")
+        if len(lines) > 3:
+            t.append(f"- … {len(lines) - 3:,} more lines\n", style="red dim")
+        t.append(f"+ {now[:220]}", style="green")
+        return t
 
     def render_record(self, r: TurnRecord) -> Group:
         head = Table.grid(padding=(0, 2))
@@ -82,15 +95,17 @@ class TurnDiffScreen(Screen):
         for pid, why in r.restored:
             changes.add_row(Text("+", style="bold green"), pid, self._label(pid), f"handle → content ({why})")
         for pid in r.faulted:
-            changes.add_row(Text("⚡", style="bold red"), pid, self._label(pid), "fault: the model asked again")
+            changes.add_row(Text("↺", style="bold red"), pid, self._label(pid), "fault: the model asked again")
         for pid, why in r.pinned:
             changes.add_row(Text("◆", style="cyan"), pid, self._label(pid), f"pinned ({why})")
         for c in r.commands:
-            changes.add_row(Text("⧗", style="yellow"), "", "operator", c)
+            changes.add_row(Text("→", style="yellow"), "", "operator", c)
         added = [p for p in r.added if p in self.app.vm.all_rows() and self.app.vm.all_rows()[p].kind == "tool_result"]
         parts = [head, Text(""), Text("Changes in this request", style="bold underline")]
         parts.append(changes if changes.row_count else Text("none — the client's blocks were sent as they are",
                                                             style="grey50"))
+        for pid, _ in (r.evicted + r.restored)[:3]:
+            parts += [Text(""), self._mini_diff(pid)]
         if added:
             parts += [Text(""), Text(f"New tool results: " + ", ".join(self._label(p) for p in added), style="grey70")]
         return Group(*parts)

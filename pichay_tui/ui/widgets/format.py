@@ -22,7 +22,7 @@ def state_cell(state: str, pending: str = "") -> Text:
     glyph, label, style = STATE_STYLE.get(state, ("?", state, ""))
     t = Text.assemble((f"{glyph} ", style), (label, style))
     if pending:
-        t.append(f" ⧗{PENDING_LABEL.get(pending, pending)}", style="bold yellow")
+        t.append(f" →{PENDING_LABEL.get(pending, pending)}", style="bold yellow")
     return t
 
 

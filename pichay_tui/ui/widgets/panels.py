@@ -39,7 +39,7 @@ class _Table(DataTable):
 
 
 class SessionsTable(_Table):
-    COLUMNS = (("SESSION", 8), ("CLIENT", 14), ("TURN", 4), ("ZONE", 11), ("RESIDENT", 8), ("EVICTED", 7),
+    COLUMNS = (("SESSION", 8), ("CLIENT", 16), ("TURN", 4), ("ZONE", 11), ("RESIDENT", 8), ("EVICTED", 7),
                ("FLT", 3), ("RATE", 5))
 
     @dataclass
@@ -61,7 +61,7 @@ class SessionsTable(_Table):
 
 
 class FaultTable(_Table):
-    COLUMNS = (("TURN", 4), ("ADDRESS", 24), ("OUT→BACK", 10), ("TYPE", 5), ("×", 2))
+    COLUMNS = (("TURN", 4), ("ADDRESS", 22), ("OUT→BACK", 9), ("TYPE", 5), ("×", 2))
 
     def show(self, faults: list[FaultRow]) -> None:
         rows, keys = [], []
@@ -69,7 +69,7 @@ class FaultTable(_Table):
             gap = f"t{f.eviction_turn}+{f.turns_since}"
             if f.seconds_since:
                 gap += f" {f.seconds_since:.0f}s" if f.seconds_since >= 1 else ""
-            rows.append((num(f.turn), Text(short_addr(f.address, self.root, 24)), Text(gap, style="grey70"),
+            rows.append((num(f.turn), Text(short_addr(f.address, self.root, 22)), Text(gap, style="grey70"),
                          Text("major" if f.major else "minor", style="red" if f.major else "yellow"),
                          Text(str(f.refaults), style="bold red" if f.refaults > 1 else "")))
             keys.append(f"{f.page}:{len(faults) - i}")
@@ -77,10 +77,10 @@ class FaultTable(_Table):
 
 
 class PinTable(_Table):
-    COLUMNS = (("PAGE", 10), ("ADDRESS", 24), ("WHY", 8), ("SINCE", 5))
+    COLUMNS = (("PAGE", 10), ("ADDRESS", 20), ("WHY", 8), ("SINCE", 5))
 
     def show(self, pins: list[PinRow]) -> None:
-        rows = [(Text(p.page, style="grey62"), Text(short_addr(p.address, self.root, 24)),
-                 Text(p.reason, style="cyan") if not p.pending else Text("⧗ pin", style="bold yellow"),
+        rows = [(Text(p.page, style="grey62"), Text(short_addr(p.address, self.root, 20)),
+                 Text(p.reason, style="cyan") if not p.pending else Text("→ pin", style="bold yellow"),
                  Text(f"t{p.since_turn}", justify="right")) for p in pins]
         self.set_rows(rows, [p.page for p in pins])

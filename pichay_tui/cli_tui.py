@@ -1,0 +1,85 @@
+"""`pichay-tui` (the TUI with the proxy in-process), `pichay-tui demo` and `pichay-tui screenshots`."""
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from .cli_options import ProxyOptions, build_options, proxy_options
+
+
+def _configured(opts: ProxyOptions):
+    """Load config.toml; its [policy] fills the options the command line left at their defaults."""
+    from .ui.config import UIConfig
+
+    cfg = UIConfig.load()
+    defaults = ProxyOptions()
+    cfg.apply_policy(opts, explicit={k for k in cfg.policy if getattr(opts, k, None) != getattr(defaults, k, None)})
+    return cfg
+
+
+def build_app(opts: ProxyOptions, agent_cmd: list[str] | None = None, demo_dir: str | None = None,
+              pace: float = 2.0, scripts: tuple[str, ...] = ("coding", "long"), cfg=None):
+    """The app exactly as the CLI runs it (tests and the screenshot command use this factory too)."""
+    from .proxy.server import ProxyServer
+    from .ui.app import PichayApp
+    from .ui.host import DemoHost, ProxyHost
+
+    cfg = cfg or _configured(opts)
+    server = ProxyServer(opts)
+    if demo_dir is not None:
+        host = DemoHost(server, demo_dir, scripts=scripts, pace=pace)
+        root = demo_dir
+    else:
+        log = None
+        if agent_cmd:
+            log_dir = opts.state_dir or tempfile.gettempdir()
+            log = os.path.join(log_dir, f"pichay-agent-{os.getpid()}.log")
+        host = ProxyHost(server, agent_cmd, log)
+        root = os.getcwd()
+    app = PichayApp(server.engine, host=host, config=cfg, root=root)
+    if agent_cmd or demo_dir is not None:
+        app.show_log_on_start = True
+    return app
+
+
+def run_tui(opts: ProxyOptions, agent_cmd: list[str]) -> None:
+    """Called by `pichay-tui [proxy options] [-- agent args]`."""
+    app = build_app(opts, agent_cmd)
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)
+
+
+@click.command("demo")
+@proxy_options
+@click.option("--pace", default=2.0, show_default=True, type=float, help="Seconds between simulated agent turns.")
+@click.option("--script", "scripts", multiple=True, default=("coding", "long"), show_default=True,
+              help="Simulator scripts to run in order.")
+@click.option("--workdir", type=click.Path(file_okay=False), default=None,
+              help="Scratch folder for the sample project (default: a new temporary folder).")
+def demo_command(pace: float, scripts: tuple[str, ...], workdir: str | None, **kw) -> None:
+    """No API key, no network: proxy + scripted upstream + a simulated agent, live in the TUI."""
+    opts = build_options(**kw)
+    if kw.get("port") == 8787:
+        opts.port = 0           # the demo never fights a real proxy for the port
+    workdir = workdir or tempfile.mkdtemp(prefix="pichay-demo-")
+    build_app(opts, demo_dir=str(Path(workdir).resolve()), pace=pace, scripts=scripts).run()
+
+
+@click.command("screenshots")
+@click.option("--out", type=click.Path(file_okay=False), default="screenshots", show_default=True)
+@click.option("--size", default="160x48", show_default=True, help="Terminal size COLSxROWS.")
+def screenshots_command(out: str, size: str) -> None:
+    """Run the demo headless and write SVGs of the main screen, page detail and turn diff into --out."""
+    from .ui.screenshots import generate
+
+    cols, rows = (int(x) for x in size.lower().split("x"))
+    for path in asyncio.run(generate(Path(out), (cols, rows))):
+        click.echo(path)
+
+
+COMMANDS = [demo_command, screenshots_command]

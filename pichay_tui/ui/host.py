@@ -1,0 +1,137 @@
+"""What runs beside the TUI in its event loop: the proxy, optionally an agent subprocess, or the embedded demo.
+
+Hosts only start infrastructure and post messages (HostStatus, AgentOutput); they never touch widgets.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from .messages import AgentOutput, HostStatus
+
+
+class ProxyHost:
+    """The proxy in the app's loop, plus `pichay-tui -- agent args` as a subprocess whose output goes to a log."""
+
+    controllable = False
+
+    def __init__(self, server: Any, agent_cmd: list[str] | None = None, log_path: str | None = None) -> None:
+        self.server, self.agent_cmd, self.log_path = server, list(agent_cmd or []), log_path
+        self.proc: asyncio.subprocess.Process | None = None
+        self.agent_state = ""
+
+    @property
+    def url(self) -> str | None:
+        return self.server.url
+
+    def status_line(self) -> str:
+        if self.agent_cmd:
+            return f"agent {Path(self.agent_cmd[0]).name}: {self.agent_state}"
+        return "waiting for an agent" if self.server.url else "starting…"
+
+    async def run(self, app: Any) -> None:
+        url = await self.server.start()
+        app.post_message(HostStatus(f"proxy listening on {url}", "status"))
+        if getattr(self.server, "warning", None):
+            app.post_message(HostStatus(self.server.warning, "warning"))
+        if self.agent_cmd:
+            await self._run_agent(app, url)
+
+    async def _run_agent(self, app: Any, url: str) -> None:
+        env = {**os.environ, "ANTHROPIC_BASE_URL": url}
+        log = open(self.log_path, "ab") if self.log_path else None
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.agent_cmd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            self.agent_state = f"failed to start ({e.strerror})"
+            app.post_message(HostStatus(f"cannot start {self.agent_cmd[0]}: {e}", "error"))
+            return
+        self.agent_state = f"running (pid {self.proc.pid})"
+        app.post_message(HostStatus(f"started {' '.join(self.agent_cmd)}", "status"))
+        assert self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            if log:
+                log.write(raw)
+                log.flush()
+            app.post_message(AgentOutput(raw.decode("utf-8", "replace").rstrip("\n")))
+        code = await self.proc.wait()
+        if log:
+            log.close()
+        self.agent_state = f"exited ({code})"
+        app.post_message(HostStatus(f"agent exited with status {code}", "status" if code == 0 else "warning"))
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)     # the group we started (start_new_session)
+            with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
+                await asyncio.wait_for(self.proc.wait(), 5)
+        await self.server.stop()
+
+
+class DemoHost(ProxyHost):
+    """`pichay-tui demo`: scripted upstream + proxy + simulated agent on a scratch copy of the sample project."""
+
+    controllable = True
+
+    def __init__(self, server: Any, workdir: str, scripts: tuple[str, ...] = ("coding", "long"),
+                 pace: float = 2.0) -> None:
+        super().__init__(server)
+        self.workdir, self.scripts, self.pace = workdir, scripts, pace
+        self.speed, self.paused = 1.0, False
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self.step, self.script = 0, ""
+        self._app: Any = None
+
+    def status_line(self) -> str:
+        state = "⏸ paused" if self.paused else "▶ running"
+        return f"demo {state} {self.speed:g}× · script {self.script or '—'} · step {self.step}  (space pause, +/- speed)"
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        (self._resume.clear if self.paused else self._resume.set)()
+        self._status()
+
+    def set_speed(self, factor: float) -> None:
+        self.speed = min(16.0, max(0.25, self.speed * factor))
+        self._status()
+
+    def _status(self) -> None:
+        if self._app is not None:
+            self._app.post_message(HostStatus(self.status_line(), "status"))
+
+    async def _on_exchange(self, x: Any) -> None:
+        self.step = x.turn
+        for use in (b for b in x.response.get("content") or [] if b.get("type") == "tool_use"):
+            arg = next(iter((use.get("input") or {}).values()), "")
+            self._app.post_message(AgentOutput(f"[{self.script} {x.turn:>3}] {use['name']} "
+                                               f"{str(arg).replace(self.workdir, '.')}"))
+        self._status()
+        await asyncio.sleep(self.pace / self.speed)
+        await self._resume.wait()
+
+    async def run(self, app: Any) -> None:
+        from ..sim.agent import SimulatedAgent
+        from ..sim.sample_project import create_sample_project
+        from ..sim.upstream import create_upstream_app, run_upstream
+
+        self._app = app
+        create_sample_project(self.workdir, "long")
+        async with run_upstream(create_upstream_app(workdir=self.workdir)) as upstream:
+            self.server.upstream_url = upstream
+            await super().run(app)
+            for name in self.scripts:
+                self.script, self.step = name, 0
+                agent = SimulatedAgent(self.server.url, self.workdir, script=name, on_exchange=self._on_exchange)
+                result = await agent.run()
+                app.post_message(AgentOutput(f"[{name}] done: {result.final_text.splitlines()[-1][:100]}"))
+            self.script = "finished"
+            self._status()
+            await asyncio.Event().wait()        # keep the upstream up until the app stops the worker

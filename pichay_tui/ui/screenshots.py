@@ -1,0 +1,58 @@
+"""`pichay-tui screenshots`: drive the real demo headless and save SVGs of the main screen, page detail and turn diff."""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from ..cli_options import ProxyOptions
+
+
+async def _until(pilot, cond, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise TimeoutError("the demo did not reach the expected state in time")
+        await pilot.pause(0.05)
+
+
+async def generate(out: Path, size: tuple[int, int] = (160, 48)) -> list[Path]:
+    from ..cli_tui import build_app
+    from .config import UIConfig
+    from .widgets.page_table import PageTable
+
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix="pichay-demo-")
+    app = build_app(ProxyOptions(port=0), demo_dir=workdir, pace=0.0, scripts=("coding",), cfg=UIConfig())
+    written: list[Path] = []
+    async with app.run_test(size=size) as pilot:
+        await _until(pilot, lambda: app.host.script == "finished")
+        app.refresh_view(force=True)
+        await pilot.pause()
+        table = app.screen.query_one(PageTable)
+        rows = app.vm.rows()
+        # an operator action in flight: pin a resident Bash result (shows as pending until the next request)
+        target = next((r for r in rows if r.kind == "tool_result" and r.state == "resident" and r.tool == "Bash"), None)
+        if target:
+            app.issue("page.pin", page=target.id)
+        faulted = next(r for r in rows if r.faults and r.state == "evicted")
+        table.move_cursor(row=[r.id for r in app.vm.rows()].index(faulted.id))
+        app.refresh_view(force=True)
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("main.svg", str(out))))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("page-detail.svg", str(out))))
+        await pilot.press("escape")
+        await pilot.press("d")
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("turn-diff.svg", str(out))))
+        await pilot.press("escape", "question_mark")
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("help.svg", str(out))))
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(asyncio.run(generate(Path("screenshots"))))
