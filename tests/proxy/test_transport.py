@@ -1,6 +1,7 @@
 """Catch-all forwarding, hop-by-hop headers, compressed upstream responses, the in-loop server lifecycle."""
 from __future__ import annotations
 
+import asyncio
 import gzip
 
 import httpx
@@ -90,3 +91,37 @@ async def test_server_runs_in_the_callers_loop_and_restarts(upstream):
     await server.stop()
     async with ProxyServer(upstream=upstream.url, port=0, host="0.0.0.0") as other:
         assert other.url.startswith("http://0.0.0.0:") and "not loopback" in other.warning
+
+
+async def test_sse_is_forwarded_as_it_arrives(proxy, upstream):
+    upstream.sim.chunk_delay = 0.15
+    body = {"model": "m", "max_tokens": 50, "stream": True, "tools": [{"name": "Read", "input_schema": {}}],
+            "messages": [{"role": "user", "content": "[sim-script:coding] go"}]}
+    arrivals = []
+    async with httpx.AsyncClient() as c:
+        t0 = asyncio.get_running_loop().time()
+        async with c.stream("POST", f"{proxy.url}/v1/messages", json=body) as r:
+            async for chunk in r.aiter_raw():
+                arrivals.append((asyncio.get_running_loop().time() - t0, chunk))
+    events = b"".join(c for _, c in arrivals).count(b"\n\nevent:") + 1
+    assert events >= 6 and len(arrivals) >= events - 1          # not coalesced
+    assert arrivals[0][0] < arrivals[-1][0] - 0.15 * (events - 3)   # the first event came long before the last
+
+
+async def test_stop_ends_open_event_streams(upstream):
+    server = ProxyServer(upstream=upstream.url, port=0)
+    url = await server.start()
+    got = asyncio.Event()
+
+    async def listen():
+        async with httpx.AsyncClient(timeout=None) as c:
+            async with c.stream("GET", f"{url}/_pichay/events") as r:
+                async for _ in r.aiter_lines():
+                    got.set()
+
+    reader = asyncio.ensure_future(listen())
+    await asyncio.wait_for(got.wait(), 5)
+    t0 = asyncio.get_running_loop().time()
+    await server.stop()
+    assert asyncio.get_running_loop().time() - t0 < 2
+    await asyncio.wait_for(reader, 5)
