@@ -54,6 +54,7 @@ class PagerConfig:
     fault_pinning: bool = True
     cooperative: bool = True           # inject memory_release / memory_fault (the proxy strips them from responses)
     trim_tools: bool = False           # stub unused tool definitions (lossless; costs one tools-prefix cache miss)
+    dedup_reminders: bool = True       # repeated identical <system-reminder> blocks point at the first copy
     policy_args: dict[str, Any] = field(default_factory=dict)
 
     def with_(self, **kw: Any) -> "PagerConfig":

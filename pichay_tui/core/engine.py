@@ -11,6 +11,8 @@ from typing import Any, Callable, Mapping
 from . import events as ev
 from .blocks import short_id
 from .commands import COMMANDS, CommandError
+from .pages import PageState
+from .trimming import decide_stubbing, dedup_reminders, trim_tools
 from .cooperative import PHANTOM_TOOL_DEFS, answer_phantom, cleanup_to_commands, place_splice
 from .config import PagerConfig
 from .events import Event
@@ -164,7 +166,9 @@ class Engine:
                 self._set_zone(s, tokens)
                 if self.config.advisory_note and s.zone != "normal":
                     note = pressure_note(s, tokens, self.config.zones.window)
-                tools = self._outbound_tools(body)
+                tools = self._outbound_tools(s, body)
+                if self.config.dedup_reminders:
+                    self._dedup_reminders(s, messages)
                 outbound = build_outbound(s, body, note, tools=tools) \
                     if (s.subs or note or tools is not None or s.splices or s.collapses) else body
             else:
@@ -179,14 +183,41 @@ class Engine:
         finally:
             self._collect = None
 
-    def _outbound_tools(self, body: dict[str, Any]) -> list[dict] | None:
-        """The client's tools plus our phantom tools, appended after them so the cached tools prefix is stable."""
+    def _outbound_tools(self, s: Session, body: dict[str, Any]) -> list[dict] | None:
+        """The client's tools (unused ones stubbed when trimming pays) plus our phantom tools, appended last."""
         tools = body.get("tools")
-        if not self.config.cooperative or not tools:
+        if not tools:
             return None
-        names = {t.get("name") for t in tools}
-        extra = [d for d in PHANTOM_TOOL_DEFS if d["name"] not in names]
-        return list(tools) + extra if extra else None
+        changed = False
+        if self.config.trim_tools and decide_stubbing(s, tools, self.counter,
+                                                      int(self.config.policy_args.get("trim_expected_turns", 30))):
+            tools, stubbed = trim_tools(s, tools)
+            if stubbed != s.stubbed_tools:
+                restored = sorted(set(s.stubbed_tools) - set(stubbed))
+                self._emit(ev.SWEEP_APPLIED, s, {"changed_pages": [], "tools_stubbed": stubbed,
+                                                 "tools_restored": restored, "first_changed_index": -1,
+                                                 "predicted_invalidated_tokens": s.header_tokens + s.fen.total,
+                                                 "tokens_saved": s.trim_estimate.get("tokens_saved_per_request", 0)})
+                s.stubbed_tools = stubbed
+            changed = bool(stubbed)
+        if self.config.cooperative:
+            names = {t.get("name") for t in tools}
+            extra = [d for d in PHANTOM_TOOL_DEFS if d["name"] not in names]
+            if extra:
+                return list(tools) + extra
+        return list(tools) if changed else None
+
+    def _dedup_reminders(self, s: Session, messages: list[dict]) -> None:
+        for (mi, bi), block in dedup_reminders(s, messages).items():
+            ids = s._msg_pages[mi] if mi < len(s._msg_pages) else []
+            page = s.pages.get(ids[bi]) if bi < len(ids) else None
+            if page is None or page.id in s.overrides:
+                continue
+            s.overrides[page.id] = block
+            s.set_state(page, PageState.STUBBED)
+            s.set_sub(page, True)
+            if page.pos >= 0:
+                s.fen.set(page.pos, self.counter.count(block["text"]))
 
     def preview(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The outbound form of a body for a known session without changing any state (for count_tokens)."""

@@ -5,11 +5,13 @@ from typing import Any
 
 from .collapse import apply_to_outbound
 from .handles import handle_block
-from .pages import Page
+from .pages import Page, PageState
 from .session import Session
 
 
 def _replacement(s: Session, page: Page, client_block: dict) -> dict:
+    if page.state is PageState.STUBBED and page.id in s.overrides:
+        return s.overrides[page.id]
     if page.state.is_out:
         return handle_block(page, client_block)
     override = s.overrides.get(page.id)

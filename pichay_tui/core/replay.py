@@ -131,16 +131,40 @@ def frames_from_recording(path: str | Path) -> tuple[list[Frame], dict[str, Any]
     return frames, read_header(path)
 
 
+def materialize(path: str | Path) -> Path:
+    """A .xz/.gz file decompressed once into a temp cache (keyed by name, size and mtime); other paths unchanged."""
+    path = Path(path)
+    if path.suffix not in (".xz", ".gz") or not path.is_file():
+        return path
+    import gzip
+    import lzma
+    import tempfile
+
+    st = path.stat()
+    cache = Path(tempfile.gettempdir()) / "pichay-replay-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / f"{path.stem}.{st.st_size}.{int(st.st_mtime)}{Path(path.stem).suffix or '.jsonl'}"
+    if not target.exists():
+        opener = lzma.open if path.suffix == ".xz" else gzip.open
+        tmp = target.with_suffix(".part")
+        with opener(path, "rb") as src, open(tmp, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        tmp.replace(target)
+    return target
+
+
 def load_source(path: str | Path) -> ReplaySource:
-    """Open a recording or an importable file/folder as frames (raises UnsupportedFormat/RecordingError)."""
+    """Open a recording or an importable file/folder (.xz/.gz too) as frames (raises UnsupportedFormat/RecordingError)."""
     from .importers import detect_format, load_exchanges
 
+    shown, path = str(path), materialize(path)
     fmt = detect_format(path)
     if fmt == "recording":
         frames, header = frames_from_recording(path)
-        return ReplaySource(frames, "recording", str(path), header=header)
+        return ReplaySource(frames, "recording", shown, header=header)
     result = load_exchanges(path)
-    return ReplaySource(frames_from_exchanges(result.sessions, side=False), result.format, str(path),
+    return ReplaySource(frames_from_exchanges(result.sessions, side=False), result.format, shown,
                         list(result.missing), list(result.warnings))
 
 

@@ -110,6 +110,13 @@ class Session:
         self.dirty: set[str] = set()                 # pages changed since the last checkpoint
         self.pending_splice: dict[str, Any] | None = None   # phantom exchange waiting for its place in history
         self.splices: dict[int, list[dict]] = {}     # msg_index -> phantom blocks added to that message
+        self.trim_decided = False
+        self.trim_on = False
+        self.trim_estimate: dict[str, int] = {}
+        self.stubbed_tools: list[str] = []
+        self.reminder_first: dict[str, tuple[int, int]] = {}
+        self.reminder_dups: dict[tuple[int, int], tuple[int, int]] = {}
+        self.reminder_scanned = 0
 
     # ---- state transitions (the only place counters change) ----
     def set_state(self, page: Page, state: PageState) -> None:

@@ -16,7 +16,8 @@ from .session import Fault, KeyHistory, Session, Stats
 _PAGE_FIELDS = [f.name for f in fields(Page)]
 _META_FIELDS = ("client", "parent", "epoch", "turn", "zone", "last_usage", "pending", "collapses", "header_tokens",
                 "header_ids", "first_fp", "system_fp", "last_ts", "request_no", "last_out_tokens",
-                "_tokens_at_usage", "_msg_turn", "_occ", "order")
+                "_tokens_at_usage", "_msg_turn", "_occ", "order", "trim_decided", "trim_on", "trim_estimate",
+                "stubbed_tools", "reminder_scanned")
 
 
 def page_to_dict(p: Page) -> dict[str, Any]:
@@ -44,7 +45,10 @@ def dump_meta(s: Session) -> dict[str, Any]:
     meta["n_msgs"] = len(s._msg_fp)
     meta["splices"] = {str(k): v for k, v in s.splices.items()}
     meta["pending_splice"] = s.pending_splice
-    meta["overrides"] = {pid: [b.get("tool_use_id"), s.pages[pid].content_hash] for pid, b in s.overrides.items()}
+    meta["overrides"] = {pid: (b if s.pages[pid].state is PageState.STUBBED else
+                               [b.get("tool_use_id"), s.pages[pid].content_hash]) for pid, b in s.overrides.items()}
+    meta["reminder_first"] = {h: list(v) for h, v in s.reminder_first.items()}
+    meta["reminder_dups"] = [[*k, *v] for k, v in s.reminder_dups.items()]
     return meta
 
 
@@ -65,7 +69,13 @@ def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list
     s.faults = [Fault(**f) for f in faults]
     s.sweeps = list(sweeps)
     s.pages = {d["id"]: page_from_dict(d) for d in pages}
-    for pid, (tool_use_id, h) in meta["overrides"].items():
+    s.reminder_first = {h: tuple(v) for h, v in (meta.get("reminder_first") or {}).items()}
+    s.reminder_dups = {(a, b): (c, d) for a, b, c, d in meta.get("reminder_dups") or []}
+    for pid, ref in meta["overrides"].items():
+        if isinstance(ref, dict):
+            s.overrides[pid] = ref
+            continue
+        tool_use_id, h = ref
         block = store.get(h) if store is not None else None
         if block is not None:
             s.overrides[pid] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": block.get("content", "")}
@@ -84,6 +94,8 @@ def _rebuild(s: Session, counter) -> None:
             s.fen.append(0)
         if p.state is PageState.CLEARED:
             value = counter.count(CLEARED_MARKERS[0])      # cleared in place by the client
+        elif p.state is PageState.STUBBED and p.id in s.overrides:
+            value = counter.count(s.overrides[p.id].get("text", ""))
         elif p.state.is_out:
             value = counter.count(handle_text(p))
         else:

@@ -111,11 +111,13 @@ class ViewModel:
         self._turn_seen: dict[str, int] = {}
         self._dirty_sessions: set[str] = set()
         self.events_seen = 0
+        self.kind_counts: dict[str, int] = {}
         self.last_event: ev.Event | None = None
 
     # ---- input ----
     def feed(self, e: ev.Event) -> None:
         self.events_seen += 1
+        self.kind_counts[e.kind] = self.kind_counts.get(e.kind, 0) + 1
         self.last_event = e
         self.turns.feed(e)
         if not e.session:
