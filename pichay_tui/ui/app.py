@@ -29,7 +29,7 @@ from .widgets.panels import SessionsTable
 
 
 MAIN_ONLY = {"op", "filter", "clear_filter", "sort", "reverse_sort", "follow", "show_all", "turn_diff", "toggle_log",
-             "focus", "pause", "speed"}
+             "focus", "pause", "speed", "step"}
 
 
 class PichayApp(App):
@@ -81,7 +81,7 @@ class PichayApp(App):
             return
         main.update_view(self.vm, True)
         self.refresh_bindings()
-        self.post_message(ViewRefreshed(changed, [e.kind for e in batch]))
+        self.post_message(ViewRefreshed(changed, [e.kind for e in batch], dict(self.vm.kind_counts)))
 
     def _main(self) -> MainScreen | None:
         for s in self.screen_stack:
@@ -118,7 +118,7 @@ class PichayApp(App):
         if action == "op" and parameters and parameters[0] != ops.COLLAPSE:
             ok, _ = ops.applicable(parameters[0], self.selected_row())
             return True if ok else None
-        if action in ("pause", "speed"):
+        if action in ("pause", "speed", "step"):
             return True if getattr(self.host, "controllable", False) else None
         return True
 
@@ -127,6 +127,8 @@ class PichayApp(App):
         ok, why = ops.applicable(command, row)
         if command == ops.COLLAPSE:
             s = self.vm.session()
+            if ok and s is None:
+                ok, why = False, "no session yet"
             self.push_screen(CollapseScreen(s.turn if s else 0, ok, why), self._collapse_answer)
             if not ok:
                 self.post_message(CommandRejected(command, why))
@@ -209,6 +211,10 @@ class PichayApp(App):
     def action_pause(self) -> None:
         if getattr(self.host, "controllable", False):
             self.host.toggle_pause()
+
+    def action_step(self) -> None:
+        if getattr(self.host, "controllable", False):
+            self.host.step_once()
 
     def action_speed(self, factor: float) -> None:
         if getattr(self.host, "controllable", False):

@@ -8,28 +8,29 @@ from __future__ import annotations
 from textual.binding import Binding
 
 APP_BINDINGS: list[Binding] = [
-    Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
-    Binding("q", "quit_app", "Quit", id="app.quit"),
-    Binding("slash", "filter", "Filter", id="view.filter", key_display="/"),
-    Binding("escape", "clear_filter", "Clear filter", show=False, id="view.clear-filter"),
-    Binding("s", "sort", "Sort", id="view.sort"),
-    Binding("S", "reverse_sort", "Reverse sort", show=False, id="view.reverse-sort"),
-    Binding("F", "follow", "Follow", id="view.follow"),
-    Binding("a", "show_all", "All blocks", show=False, id="view.show-all"),
-    Binding("d", "turn_diff", "Turn diff", id="view.turn-diff"),
-    Binding("L", "toggle_log", "Agent log", show=False, id="view.agent-log"),
-    Binding("1", "focus('sessions')", "Sessions", show=False, id="focus.sessions"),
-    Binding("2", "focus('pages')", "Pages", show=False, id="focus.pages"),
-    Binding("3", "focus('faults')", "Faults", show=False, id="focus.faults"),
-    Binding("e", "op('page.evict')", "Evict", id="page.evict"),
-    Binding("p", "op('page.pin')", "Pin", id="page.pin"),
-    Binding("u", "op('page.unpin')", "Unpin", id="page.unpin"),
-    Binding("r", "op('page.restore')", "Restore", id="page.restore"),
-    Binding("C", "op('session.compact')", "Compact", id="session.compact"),
-    Binding("c", "op('session.collapse')", "Collapse", show=False, id="session.collapse"),
-    Binding("space", "pause", "Pause", show=False, id="demo.pause"),
-    Binding("plus,equals_sign", "speed(2.0)", "Faster", show=False, id="demo.faster", key_display="+"),
-    Binding("minus", "speed(0.5)", "Slower", show=False, id="demo.slower", key_display="-"),
+    Binding("question_mark", "help", "Help", id="app.help", tooltip="this screen", key_display="?"),
+    Binding("q", "quit_app", "Quit", id="app.quit", tooltip="quit (asks first while sessions are live)"),
+    Binding("slash", "filter", "Filter", id="view.filter", tooltip="filter pages with an expression (see below)", key_display="/"),
+    Binding("escape", "clear_filter", "Clear filter", show=False, id="view.clear-filter", tooltip="clear the filter"),
+    Binding("s", "sort", "Sort", id="view.sort", tooltip="cycle the sort column"),
+    Binding("S", "reverse_sort", "Reverse sort", show=False, id="view.reverse-sort", tooltip="reverse the sort order"),
+    Binding("F", "follow", "Follow", id="view.follow", tooltip="follow mode: keep the newest page selected"),
+    Binding("a", "show_all", "All blocks", show=False, id="view.show-all", tooltip="show every block (calls, text, tool definitions)"),
+    Binding("d", "turn_diff", "Turn diff", id="view.turn-diff", tooltip="turn diff: client request vs what went upstream"),
+    Binding("L", "toggle_log", "Agent log", show=False, id="view.agent-log", tooltip="show/hide the agent output pane"),
+    Binding("1", "focus('sessions')", "Sessions", show=False, id="focus.sessions", tooltip="focus the sessions list"),
+    Binding("2", "focus('pages')", "Pages", show=False, id="focus.pages", tooltip="focus the page table"),
+    Binding("3", "focus('faults')", "Faults", show=False, id="focus.faults", tooltip="focus the fault timeline"),
+    Binding("e", "op('page.evict')", "Evict", id="page.evict", tooltip="evict the selected page now (confirm)"),
+    Binding("p", "op('page.pin')", "Pin", id="page.pin", tooltip="pin the selected page"),
+    Binding("u", "op('page.unpin')", "Unpin", id="page.unpin", tooltip="unpin the selected page"),
+    Binding("r", "op('page.restore')", "Restore", id="page.restore", tooltip="restore an evicted page"),
+    Binding("C", "op('session.compact')", "Compact", id="session.compact", tooltip="evict every eligible page now (confirm)"),
+    Binding("c", "op('session.collapse')", "Collapse", show=False, id="session.collapse", tooltip="collapse a turn range into a summary (prompt)"),
+    Binding("space", "pause", "Pause", show=False, id="demo.pause", tooltip="pause / resume the simulated agent"),
+    Binding("n", "step", "Next step", show=False, id="demo.step", tooltip="while paused: one more agent request"),
+    Binding("plus,equals_sign", "speed(2.0)", "Faster", show=False, id="demo.faster", tooltip="faster demo", key_display="+"),
+    Binding("minus", "speed(0.5)", "Slower", show=False, id="demo.slower", tooltip="slower demo", key_display="-"),
 ]
 
 # vim-style motion on every table
@@ -44,7 +45,7 @@ TABLE_BINDINGS: list[Binding] = [
 
 # on the page table only
 PAGE_TABLE_BINDINGS: list[Binding] = [
-    Binding("enter", "open_detail", "Detail", id="page.detail"),
+    Binding("enter", "open_detail", "Detail", id="page.detail", tooltip="page detail: original, model view, history"),
 ]
 
 HELP_SECTIONS = [

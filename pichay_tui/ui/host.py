@@ -19,8 +19,11 @@ class ProxyHost:
 
     controllable = False
 
-    def __init__(self, server: Any, agent_cmd: list[str] | None = None, log_path: str | None = None) -> None:
+    def __init__(self, server: Any, agent_cmd: list[str] | None = None, log_path: str | None = None,
+                 env: dict[str, str] | None = None, cwd: str | None = None) -> None:
         self.server, self.agent_cmd, self.log_path = server, list(agent_cmd or []), log_path
+        self.env, self.cwd = env, cwd
+        self.exit_code: int | None = None
         self.proc: asyncio.subprocess.Process | None = None
         self.agent_state = ""
 
@@ -42,12 +45,12 @@ class ProxyHost:
             await self._run_agent(app, url)
 
     async def _run_agent(self, app: Any, url: str) -> None:
-        env = {**os.environ, "ANTHROPIC_BASE_URL": url}
+        env = {**(self.env if self.env is not None else os.environ), "ANTHROPIC_BASE_URL": url}
         log = open(self.log_path, "ab") if self.log_path else None
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.agent_cmd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True, cwd=self.cwd)
         except OSError as e:
             self.agent_state = f"failed to start ({e.strerror})"
             app.post_message(HostStatus(f"cannot start {self.agent_cmd[0]}: {e}", "error"))
@@ -63,7 +66,7 @@ class ProxyHost:
         code = await self.proc.wait()
         if log:
             log.close()
-        self.agent_state = f"exited ({code})"
+        self.agent_state, self.exit_code = f"exited ({code})", code
         app.post_message(HostStatus(f"agent exited with status {code}", "status" if code == 0 else "warning"))
 
     async def stop(self) -> None:
@@ -81,12 +84,14 @@ class DemoHost(ProxyHost):
     controllable = True
 
     def __init__(self, server: Any, workdir: str, scripts: tuple[str, ...] = ("coding", "long"),
-                 pace: float = 2.0) -> None:
+                 pace: float = 2.0, start_paused: bool = False) -> None:
         super().__init__(server)
         self.workdir, self.scripts, self.pace = workdir, scripts, pace
-        self.speed, self.paused = 1.0, False
+        self.speed, self.paused = 1.0, start_paused
         self._resume = asyncio.Event()
-        self._resume.set()
+        if not start_paused:
+            self._resume.set()
+        self._single = False
         self.step, self.script = 0, ""
         self._app: Any = None
 
@@ -98,6 +103,12 @@ class DemoHost(ProxyHost):
         self.paused = not self.paused
         (self._resume.clear if self.paused else self._resume.set)()
         self._status()
+
+    def step_once(self) -> None:
+        """While paused: let the agent make exactly one more request."""
+        if self.paused:
+            self._single = True
+            self._resume.set()
 
     def set_speed(self, factor: float) -> None:
         self.speed = min(16.0, max(0.25, self.speed * factor))
@@ -115,6 +126,9 @@ class DemoHost(ProxyHost):
                                                f"{str(arg).replace(self.workdir, '.')}"))
         self._status()
         await asyncio.sleep(self.pace / self.speed)
+        if self._single:
+            self._single = False
+            self._resume.clear()
         await self._resume.wait()
 
     async def run(self, app: Any) -> None:

@@ -8,10 +8,12 @@ from textual.message import Message
 
 @dataclass
 class ViewRefreshed(Message):
-    """The view model was pushed into the widgets; `kinds` are the event kinds seen since the last refresh."""
+    """The view model was pushed into the widgets. `kinds`: event kinds since the last refresh; `counts`: all kinds
+    seen so far (cumulative, so a refresh that supersedes a queued one loses nothing)."""
 
     sessions: set[str] = field(default_factory=set)
     kinds: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ViewRefreshed)

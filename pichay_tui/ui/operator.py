@@ -59,7 +59,7 @@ def applicable(command: str, row: PageRow | None) -> tuple[bool, str]:
     """(can run now, reason if not) for the selected row."""
     act = ACTIONS[command]
     if not available(command):
-        return False, f"{command} is not available in this build (collapse lands with the core's issue 6)"
+        return False, f"{command} is not available in this build of the core"
     if act.needs_page and row is None:
         return False, "no page selected"
     if not act.when(row):

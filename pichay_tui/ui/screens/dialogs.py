@@ -68,7 +68,7 @@ class CollapseScreen(ModalScreen[dict | None]):
         if not summary or start > end:
             self.notify("give a summary and a range with from ≤ to", severity="error")
             return
-        self.dismiss({"start": start, "end": end, "summary": summary})
+        self.dismiss({"first": start, "last": end, "summary": summary})
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -24,26 +24,26 @@ class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, expand=True, show_header=False, padding=(0, 1))
-        table.add_column("key", style="bold #f0c674", width=12)
-        table.add_column("what", ratio=1)
-        table.add_column("id", style="grey50", width=20)
-        seen = set()
-        for title, prefixes in HELP_SECTIONS:
-            table.add_row("", "", "")
-            table.add_row(Text(title, style="bold underline"), "", "")
+        tables, seen = [], set()
+        for title, prefixes in HELP_SECTIONS + [("Palette", ())]:
+            table = Table(box=None, expand=True, show_header=False, padding=(0, 1), title=title,
+                          title_justify="left", title_style="bold #f0c674")
+            table.add_column("key", style="bold", width=12)
+            table.add_column("what", ratio=1)
+            table.add_column("id", style="grey50", width=22)
             for b in all_bindings():
-                if b.id in seen or not b.id or not b.id.startswith(prefixes):
+                if b.id in seen or not b.id or not prefixes or not b.id.startswith(prefixes):
                     continue
                 seen.add(b.id)
-                table.add_row(_keys(self.app, b), b.description, b.id)
-        table.add_row("", "", "")
-        table.add_row(Text("Palette", style="bold underline"), "", "")
-        table.add_row("ctrl+p", "command palette: the same commands, context-aware", "")
+                table.add_row(_keys(self.app, b), b.tooltip or b.description, b.id)
+            if not prefixes:
+                table.add_row("ctrl+p", "command palette: the same named commands, offered for the selected page", "")
+            tables.append(table)
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Key bindings"
             box.border_subtitle = f"remap by id in {config_path().name} [keymap] · esc closes"
-            yield Static(table)
+            for table in tables:
+                yield Static(table, classes="help-section")
             yield Static(Text.from_markup(
                 "\n[b]Filter language[/]  [#f0c674]tool:Read state:evicted tokens>2k path:src/ faults>0 age>4[/]\n"
                 "  fields: tool state kind path id pin · numbers: tokens bytes age faults turn lines (k/m suffix)\n"
