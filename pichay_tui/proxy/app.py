@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ..core.exchange import ResponseSummary
 from .control import control_routes
+from .cooperative import CooperativeRelay
 from .recorder import Recorder
 from .streaming import Relay, RelayResponse, SideParser, wait_disconnect
 from .upstream import Upstream, error_body, request_headers, response_headers
@@ -123,8 +124,21 @@ class Proxy:
         if isinstance(resp, UpstreamFailed):
             self._done(xid, sid, t0, ResponseSummary(status=resp.status_code, error=resp.message))
             return resp
+        on_done = lambda summary: self._done(xid, sid, t0, summary)  # noqa: E731
+        if changed and sid and resp.status_code == 200 and getattr(self.engine.config, "cooperative", False):
+            return self._cooperative(request, resp, result.outbound, sid, on_done)
         parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
-        return self._relay(resp, parser, lambda summary: self._done(xid, sid, t0, summary))
+        return self._relay(resp, parser, on_done)
+
+    def _cooperative(self, request: Request, resp: httpx.Response, outbound: dict, sid: str, on_done) -> RelayResponse:
+        """Phantom calls and cleanup tags are cut out of the response, so its bytes (and length) change."""
+        headers = request_headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+                                  identity=True)
+        relay = CooperativeRelay(resp, self.engine, sid, outbound, self.upstream, request.url.path,
+                                 request.url.query, headers, on_done)
+        out_headers = [(k, v) for k, v in response_headers(resp.headers.multi_items())
+                       if k.lower() != "content-encoding"]
+        return RelayResponse(relay, resp.status_code, out_headers)
 
     def _done(self, xid: int, sid: str, t0: float, summary: ResponseSummary) -> None:
         failure = None

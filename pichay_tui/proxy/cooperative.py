@@ -1,0 +1,171 @@
+"""The cooperative relay: hides phantom tool calls and cleanup tags from the client, answers them, continues the turn.
+
+Phantom-only turns are answered here and continued upstream; the continuation streams to the client as the same
+message (one message_start, one message_stop). Mixed turns give the client its real calls and splice the phantom
+exchange into the next request. Cleanup operations are queued on the engine; they apply from the next request.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import httpx
+import orjson
+
+from ..core.cooperative import PHANTOM_NAMES
+from ..core.exchange import ResponseSummary
+from ..core.stream_interceptor import StreamInterceptor, intercept_message
+from .upstream import Upstream, sse_error
+
+MAX_CONTINUATIONS = 4
+
+
+class CooperativeRelay:
+    """Same interface as streaming.Relay (chunks/close), but rewrites the stream through a StreamInterceptor."""
+
+    def __init__(self, resp: httpx.Response, engine: Any, sid: str, outbound: dict[str, Any], upstream: Upstream,
+                 path: str, query: str, headers: list[tuple[str, str]],
+                 on_done: Callable[[ResponseSummary], None] | None = None) -> None:
+        self.resp, self.engine, self.sid, self.outbound = resp, engine, sid, outbound
+        self.upstream, self.path, self.query, self.headers = upstream, path, query, headers
+        self.on_done = on_done
+        self.failure: str | None = None
+        self.disconnected = self.complete = self._closed = False
+        self.parts: list[StreamInterceptor] = []
+        self.continuations = 0
+
+    @property
+    def sse(self) -> bool:
+        return self.resp.headers.get("content-type", "").startswith("text/event-stream")
+
+    async def chunks(self):
+        if not self.sse:
+            async for chunk in self._json():
+                yield chunk
+            return
+        icpt = StreamInterceptor(phantom_tools=PHANTOM_NAMES, hold_message_end=True)
+        resp, body = self.resp, self.outbound
+        while True:
+            self.parts.append(icpt)
+            try:
+                async for chunk in resp.aiter_bytes():
+                    for out in icpt.feed(chunk):
+                        yield out
+                for out in icpt.finish():
+                    yield out
+            except httpx.TransportError as e:
+                self.failure = f"upstream stream failed: {type(e).__name__}: {e or 'connection lost'}"
+                yield sse_error(self.failure)
+                return
+            self._queue_cleanup(icpt)
+            if icpt.only_phantom and self.continuations < MAX_CONTINUATIONS and icpt.upstream.complete:
+                body = self._continue_body(body, icpt.message, icpt.phantom_calls)
+                nxt = await self._post(body)
+                if nxt is not None and nxt.status_code == 200 and \
+                        nxt.headers.get("content-type", "").startswith("text/event-stream"):
+                    self.continuations += 1
+                    if resp is not self.resp:
+                        await resp.aclose()
+                    resp, icpt = nxt, StreamInterceptor.continue_from(icpt)
+                    self._extra = resp
+                    continue
+                if nxt is not None:
+                    await nxt.aclose()
+                self.failure = "continuation after phantom tool call failed"
+            elif icpt.phantom_calls:
+                real = [b["id"] for b in icpt.message.get("content", [])
+                        if b.get("type") == "tool_use" and b.get("name") not in PHANTOM_NAMES]
+                results = self.engine.answer_phantom_calls(self.sid, icpt.phantom_calls)
+                uses = [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c.get("input") or {}}
+                        for c in icpt.phantom_calls]
+                self.engine.stage_splice(self.sid, real, uses, results)
+            for out in icpt.release_end():
+                yield out
+            self.complete = True
+            if resp is not self.resp:
+                await resp.aclose()
+            return
+
+    async def _json(self):
+        raw = await self.resp.aread()
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            yield raw
+            return
+        if self.resp.status_code != 200 or not isinstance(msg, dict) or msg.get("type") != "message":
+            self._last_json = msg
+            yield raw
+            return
+        body, content = self.outbound, []
+        while True:
+            client, calls, ops = intercept_message(msg, PHANTOM_NAMES)
+            content += client.get("content", [])
+            if ops and self.sid:
+                self.engine.apply_cleanup(self.sid, ops)
+            real = [b for b in client.get("content", []) if b.get("type") == "tool_use"]
+            if calls and not real and self.continuations < MAX_CONTINUATIONS:
+                body = self._continue_body(body, msg, calls)
+                nxt = await self._post(body)
+                if nxt is not None and nxt.status_code == 200:
+                    self.continuations += 1
+                    msg = orjson.loads(await nxt.aread())
+                    await nxt.aclose()
+                    continue
+            elif calls:
+                results = self.engine.answer_phantom_calls(self.sid, calls)
+                self.engine.stage_splice(self.sid, [b["id"] for b in real], calls, results)
+            final = {**client, "content": content}
+            self._last_json = final
+            self.complete = True
+            yield orjson.dumps(final)
+            return
+
+    def _continue_body(self, body: dict[str, Any], message: dict[str, Any], calls: list[dict]) -> dict[str, Any]:
+        results = self.engine.answer_phantom_calls(self.sid, calls)
+        assistant = {"role": "assistant", "content": message.get("content") or []}
+        return {**body, "messages": list(body["messages"]) + [assistant, {"role": "user", "content": results}]}
+
+    async def _post(self, body: dict[str, Any]) -> httpx.Response | None:
+        try:
+            return await self.upstream.send("POST", self.path, self.query, self.headers, orjson.dumps(body))
+        except httpx.HTTPError:
+            return None
+
+    def _queue_cleanup(self, icpt: StreamInterceptor) -> None:
+        if icpt.cleanup_ops and self.sid:
+            self.engine.apply_cleanup(self.sid, icpt.cleanup_ops)
+
+    def summary(self, status: int) -> ResponseSummary:
+        if not self.sse:
+            msg = getattr(self, "_last_json", None) or {}
+            return ResponseSummary(status=status, usage=dict(msg.get("usage") or {}), stop_reason=msg.get("stop_reason"),
+                                   content=list(msg.get("content") or []))
+        if not self.parts:
+            return ResponseSummary(status=status)
+        last = self.parts[-1]
+        client = last.client_message
+        return ResponseSummary(status=status, usage=dict(last.usage or {}), stop_reason=client.get("stop_reason")
+                               or last.stop_reason, content=list(client.get("content") or []))
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.resp.aclose()
+            extra = getattr(self, "_extra", None)
+            if extra is not None:
+                await extra.aclose()
+        finally:
+            if self.on_done is not None:
+                status = self.resp.status_code
+                if self.failure:
+                    status = 502
+                elif self.disconnected and not self.complete:
+                    status = 499
+                s = self.summary(status)
+                if self.failure:
+                    s.error = self.failure
+                elif status == 499:
+                    s.error = "client disconnected"
+                self.on_done(s)
