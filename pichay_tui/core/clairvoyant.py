@@ -106,6 +106,8 @@ class CostMeter:
         self._latest: dict[tuple[str, str], str] = {}      # (session, key) -> newest non-cleared result page
         self._handle: dict[tuple[str, str], int] = {}
         self._tokens: dict[tuple[str, str], int] = {}
+        self._sums: dict[str, list[int]] = {}              # session -> [Σ T shown in full, Σ H shown as handles]
+        self._dirty: set[str] = set()                      # sessions whose history was rewritten this request
         self.unsubscribe = engine.subscribe(self.on_event)
 
     def cost(self, sid: str) -> Cost:
@@ -148,29 +150,67 @@ class CostMeter:
                     if pf.n == INF:
                         pf.n = s.request_no
                 self._latest[(e.session, page.key)] = pid
+            if page.state in _FULL:
+                self._sum(e.session)[0] += page.tokens
         elif kind == ev.REQUEST_PAGED:
-            s = self.engine.sessions[e.session]
+            sums = self._recompute(e.session) if e.session in self._dirty else self._sum(e.session)
             c = self.cost(e.session)
-            for pid in self.results.get(e.session, ()):
-                st = s.pages[pid].state
-                if st in _FULL:
-                    c.keep += self._tokens[(e.session, pid)]
-                elif st in _HANDLE:
-                    c.handles += self._h(e.session, pid)
+            c.keep += sums[0]
+            c.handles += sums[1]
+        elif kind == ev.PAGE_EVICTED:
+            k = (e.session, e.data.get("page"))
+            if k in self._tokens:
+                sums = self._sum(e.session)
+                sums[0] -= self._tokens[k]
+                sums[1] += self._h(*k)
         elif kind == ev.PAGE_FAULTED:
             self._charge(e.session, e.data.get("page"))
         elif kind == ev.PAGE_RESTORED:
+            k = (e.session, e.data.get("page"))
+            if k in self._tokens:
+                sums = self._sum(e.session)
+                sums[0] += self._tokens[k]
+                sums[1] -= self._h(*k)
             self._charge(e.session, e.data.get("page"))
         elif kind == ev.PAGE_CLEARED_BY_CLIENT:
-            f = self.facts.get((e.session, e.data.get("page")))
-            if f is not None and f.c == INF:
-                f.c = self.engine.sessions[e.session].request_no
+            k = (e.session, e.data.get("page"))
+            f = self.facts.get(k)
+            if f is not None:
+                self._sum(e.session)[0] -= self._tokens[k]
+                if f.c == INF:
+                    f.c = self.engine.sessions[e.session].request_no
         elif kind == ev.CLIENT_CLEARED:
+            self._dirty.add(e.session)
             s = self.engine.sessions[e.session]
             for pid in self.results.get(e.session, ()):
                 f = self.facts[(e.session, pid)]
                 if f.d == INF and s.pages[pid].msg_index < 0:
                     f.d = s.request_no
+
+    def _sum(self, sid: str) -> list[int]:
+        sums = self._sums.get(sid)
+        if sums is None:
+            sums = self._sums[sid] = [0, 0]
+        return sums
+
+    def _recompute(self, sid: str) -> list[int]:
+        """Full rescan after a client rewrite (pages may have left or re-appeared without their own events)."""
+        self._dirty.discard(sid)
+        s = self.engine.sessions[sid]
+        full = handles = 0
+        for pid in self.results.get(sid, ()):
+            st = s.pages[pid].state
+            if st in _FULL:
+                full += self._tokens[(sid, pid)]
+            elif st in _HANDLE:
+                handles += self._h(sid, pid)
+        self._sums[sid] = [full, handles]
+        return self._sums[sid]
+
+    def verify(self, sid: str) -> bool:
+        """The incremental sums equal a full rescan (tests use this)."""
+        before = list(self._sum(sid))
+        return self._recompute(sid) == before
 
     def _charge(self, sid: str, pid: str | None) -> None:
         k = (sid, pid or "")

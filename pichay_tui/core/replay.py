@@ -172,8 +172,13 @@ def messages_size(body: dict[str, Any]) -> int:
     return len(orjson.dumps(body.get("messages") or []))
 
 
-def outbound_size(body: dict[str, Any], outbound: dict[str, Any], before: int) -> int:
-    """Size of the outbound messages, re-serialising only the messages the engine replaced (it shares the rest)."""
+def outbound_size(body: dict[str, Any], outbound: dict[str, Any], before: int,
+                  cache: dict[int, tuple[Any, int]] | None = None) -> int:
+    """Size of the outbound messages, re-serialising only the messages the engine replaced (it shares the rest).
+
+    `cache` maps id(rebuilt message) -> (message, size delta): the engine reuses a rebuilt old message object until
+    one of its pages changes, and the client's copy of an old message does not change, so the delta is stable.
+    """
     if outbound is body:
         return before
     src, dst = body.get("messages") or [], outbound.get("messages") or []
@@ -182,7 +187,16 @@ def outbound_size(body: dict[str, Any], outbound: dict[str, Any], before: int) -
     size = before
     for a, b in zip(src, dst):
         if a is not b:
-            size += len(orjson.dumps(b)) - len(orjson.dumps(a))
+            hit = cache.get(id(b)) if cache is not None else None
+            if hit is not None and hit[0] is b:
+                size += hit[1]
+                continue
+            delta = len(orjson.dumps(b)) - len(orjson.dumps(a))
+            if cache is not None:
+                if len(cache) > 100_000:
+                    cache.clear()
+                cache[id(b)] = (b, delta)
+            size += delta
     return size
 
 
@@ -213,6 +227,7 @@ class Replayer:
         self.engine.subscribe(self._fanout)
         self.position = 0
         self._sids: dict[int, str] = {}               # frame index -> session id (to route responses)
+        self._size_cache: dict[int, tuple[Any, int]] = {}
         self._snapshots.setdefault(0, self._snapshot())
 
     def _fanout(self, e: Event) -> None:
@@ -318,7 +333,7 @@ class Replayer:
             unsub()
         if self.measure_bytes and not r.side:
             before = messages_size(ex.body)
-            after = outbound_size(ex.body, r.outbound, before)
+            after = outbound_size(ex.body, r.outbound, before, self._size_cache)
         else:
             before = after = 0
         return FrameResult(frame.index, r.session_id, r.request_no, r.side, ex.ts, r.tokens_in, r.tokens_out,

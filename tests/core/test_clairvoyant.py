@@ -57,3 +57,16 @@ def test_bound_never_beaten_on_synthetic_sessions(seed):
 @pytest.mark.parametrize("run", LEGACY_RUNS)
 def test_bound_never_beaten_on_captures(captures, run):
     assert_bound_holds(source(captures / "pichay-legacy" / run), run)
+
+
+@pytest.mark.parametrize("policy", ["fifo", "cost_aware", "cc_microcompact"])
+def test_incremental_meter_equals_full_rescan(policy):
+    from pichay_tui.core.clairvoyant import CostMeter
+    from pichay_tui.core.replay import Replayer
+
+    src = source(next(p for p in SAMPLE_FILES if p.name.startswith("long")))
+    rp = Replayer(src, PagerConfig(policy=policy))
+    meter = CostMeter(rp.engine)
+    while not rp.at_end:
+        r = rp.step()
+        assert meter.verify(r.session_id)
