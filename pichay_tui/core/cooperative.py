@@ -77,6 +77,7 @@ def answer_phantom(eng: "Engine", s: "Session", call: dict[str, Any]) -> dict[st
                         err = True
                         continue
                     eng.queue(s, "page.fault_in", page=page.id, source="model")
+                    eng.minor_fault(s, page)          # served now from the store; the in-place restore waits
                     text = block.get("content")
                     text = text if isinstance(text, str) else str(text)
                     parts.append(f"[page {page.id}: {page.tool} {page.address}]\n{text}")
@@ -86,6 +87,8 @@ def answer_phantom(eng: "Engine", s: "Session", call: dict[str, Any]) -> dict[st
     if not entries:
         lines.append("no paths given")
         err = True
+    if len(parts) == 1 and not lines:          # one page: exactly what the original tool call returned
+        parts = [parts[0].split("\n", 1)[1]]
     body = "\n\n".join(parts + (["\n".join(lines)] if lines else []))
     out = {"type": "tool_result", "tool_use_id": tid, "content": body or "done"}
     if err and not parts and name == "memory_fault":

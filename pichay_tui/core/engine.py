@@ -317,6 +317,10 @@ class Engine:
         self._now = self.clock()
         return [answer_phantom(self, s, c) for c in calls]
 
+    def minor_fault(self, s: Session, page) -> None:
+        """Count a fault served from the backing store (memory_fault) and link it to its eviction."""
+        Pager(s, self.store, self.counter, None, self._now).minor_fault(page)
+
     def apply_cleanup(self, session_id: str, ops: list[Any]) -> list[dict[str, Any]]:
         """Queue the model's <memory_cleanup> operations; returns one result per operation (never raises)."""
         s = self.sessions.get(session_id)
