@@ -39,6 +39,7 @@ async def test_live_session_against_scripted_upstream(tmp_path):
             before = host.step
             await pilot.press("n")
             await wait_until(pilot, lambda: host.step == before + 1, app=app)
+            await pilot.pause()                 # let the posted ViewRefreshed be processed
 
         await wait_until(pilot, lambda: app.vm.session() is not None and host.step == 1, app=app)
         assert app.host.url and app.host.url.startswith("http://127.0.0.1:")

@@ -22,6 +22,8 @@ EVENT_TEXT = {
     ev.PAGE_UNPINNED: lambda d: f"unpinned ({d.get('reason')})",
     ev.PAGE_RESTORED: lambda d: f"restored ({d.get('reason')})",
     ev.PAGE_CLEARED_BY_CLIENT: lambda d: f"cleared by the client ({d.get('reason')})",
+    ev.SWEEP_APPLIED: lambda d: f"in a sweep of {len(d.get('changed_pages') or [])} page(s) · predicted cache cost "
+                                f"{d.get('predicted_invalidated_tokens', 0):,} tokens",
     ev.COMMAND_QUEUED: lambda d: f"operator queued {d.get('command')}",
     ev.COMMAND_APPLIED: lambda d: f"{d.get('command')} applied" + ("" if d.get("ok") else f" — failed: {d.get('error')}"),
 }
