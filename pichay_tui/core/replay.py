@@ -49,6 +49,7 @@ class Frame:
     label: str = ""                                   # importer session name or recorded session id
     after: list[tuple[str, Any]] = field(default_factory=list)  # ("response", (req_frame, ResponseSummary, ts)) |
     #                                                              ("command", RecordedCommand)
+    live_tokens_out: int = 0                          # the live engine's outbound estimate (recordings only)
 
 
 @dataclass(slots=True)
@@ -120,6 +121,8 @@ def frames_from_recording(path: str | Path) -> tuple[list[Frame], dict[str, Any]
             if not step.engine:
                 continue
             f = Frame(len(frames), step.exchange, step.side, step.session)
+            f.live_tokens_out = next((int(e.data.get("tokens_out") or 0) for e in step.events
+                                      if e.kind == ev.REQUEST_PAGED), 0)
             by_id[step.id] = f.index
             frames.append(f)
         elif isinstance(step, RecordedResponse):
@@ -304,6 +307,23 @@ class Replayer:
     def back(self) -> FrameResult | None:
         return self.jump(self.position - 1)
 
+    def _rescale(self, idx: int, summary: ResponseSummary, tokens_out: int | None) -> ResponseSummary:
+        """Recorded usage measured what the *live* policy sent; under another policy the same call would have sent
+        more or fewer tokens. Scale the input-side usage by replay/live outbound estimates (1.0 for the live config),
+        so zones and policies that look at fill see this replay's context, not the recording's."""
+        live = self.frames[idx].live_tokens_out
+        if tokens_out is None:
+            done = self.results.get(idx)
+            tokens_out = done.tokens_out if done else 0
+        if not live or not tokens_out or tokens_out == live or not summary.usage:
+            return summary
+        k = tokens_out / live
+        usage = dict(summary.usage)
+        for key in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
+            if isinstance(usage.get(key), int):
+                usage[key] = int(round(usage[key] * k))
+        return ResponseSummary(summary.status, usage, summary.stop_reason, summary.content, summary.error)
+
     def _apply(self, frame: Frame) -> FrameResult:
         ex = frame.exchange
         eng = self.engine
@@ -320,6 +340,7 @@ class Replayer:
                     sid = self._sids.pop(idx, "")
                     if sid:
                         self.clock.now = ts or ex.ts
+                        summary = self._rescale(idx, summary, r.tokens_out if idx == frame.index else None)
                         eng.handle_response(sid, summary, now=ts or ex.ts)
                         if idx == frame.index:
                             usage = dict(summary.usage)
