@@ -21,8 +21,9 @@ async def serve(opts: ProxyOptions) -> None:
     await server.start()
     print_banner(server)
     if opts.state_dir:
-        print(f"state dir {opts.state_dir}: created; persistent page store not implemented yet (pages live in memory)",
-              file=sys.stderr, flush=True)
+        n = len(server.engine.sessions)
+        print(f"state dir {opts.state_dir}: SQLite backing store"
+              + (f", resumed {n} session(s)" if n else ""), file=sys.stderr, flush=True)
     if opts.record:
         print(f"recording to {opts.record}", file=sys.stderr, flush=True)
     try:

@@ -60,6 +60,7 @@ class Engine:
         self.side_requests = 0
         self.failures = 0
         self.touched: set[str] = set()      # sessions changed since the last checkpoint
+        self.on_change: Callable[[], None] | None = None   # e.g. a persistent store's checkpoint
 
     # ---- events ----
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -76,6 +77,10 @@ class Engine:
             self._collect.append(e)
         for cb in list(self._subscribers):
             cb(e)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def record_failure(self, where: str, error: str, session_id: str = "") -> None:
         """The proxy reports an engine failure it recovered from (fail-open), so it shows on the timeline."""
@@ -140,11 +145,13 @@ class Engine:
         try:
             s = self._resolve(body, headers)
             s.request_no += 1
-            s.stats.requests += 1
             s.last_ts = self._now
             req = s.request_no
+            known = len(s._msg_fp)
             s.ingest_header(body, req)
             new_results = s.ingest_messages(messages, req, self._now)
+            if len(messages) != known or len(s._msg_fp) != known or known == 0:
+                s.stats.requests += 1          # an identical re-send (client retry, restart) is not a new request
             if s.pending_splice:
                 place_splice(s, messages)
             pager = Pager(s, self.store, self.counter, messages, self._now)
@@ -178,6 +185,7 @@ class Engine:
             s.last_out_tokens = tokens_out
             self._emit(ev.REQUEST_PAGED, s, {"request_no": req, "tokens_in": tokens_in, "tokens_out": tokens_out,
                                              "changed": outbound is not body, "path": path})
+            self._changed()
             return RequestResult(s.id, outbound, outbound is not body, collected, req,
                                  tokens_in=tokens_in, tokens_out=tokens_out)
         finally:
@@ -281,6 +289,7 @@ class Engine:
                                                  "input_tokens")}
             self._emit(ev.RESPONSE_COMPLETED, s, {"usage": usage, "stop_reason": response.stop_reason,
                                                   "status": response.status, "error": response.error})
+            self._changed()
             return collected
         finally:
             self._collect = None
@@ -304,6 +313,7 @@ class Engine:
         entry = {"command": name, **args, "session": s.id}
         s.pending.append(entry)
         self._emit(ev.COMMAND_QUEUED, s, {"command": name, "args": entry})
+        self._changed()
         return {"ok": True, "queued": True, "command": name, "session": s.id, "page": args.get("page"),
                 "applies": "at the next request of this session"}
 

@@ -57,6 +57,14 @@ class ProxyServer:
         self.port = opts.port if port is None else port
         self.upstream_url = upstream or opts.upstream
         self.record_path = record if record is not None else opts.record
+        self.store = None
+        if engine is None and opts.state_dir:
+            from ..store.sqlite import PersistentEngine, SQLiteStore
+
+            self.store = SQLiteStore(opts.state_dir)
+            engine = Engine(config, store=self.store, clock=clock)
+            persistent = PersistentEngine(engine, self.store)   # resumes the sessions saved there
+            engine.on_change = persistent.checkpoint
         self.engine = engine if engine is not None else Engine(config, clock=clock)
         self.clock = clock
         self.log_level = log_level
@@ -127,6 +135,8 @@ class ProxyServer:
                 await self._upstream.aclose()
             if self.recorder is not None:
                 self.recorder.close()
+            if self.store is not None:
+                self.store.close()
             with contextlib.suppress(OSError):
                 self._sock.close()
 
