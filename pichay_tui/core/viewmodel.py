@@ -6,7 +6,7 @@ view can update incrementally, and builds display rows from the engine's session
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from . import events as ev
@@ -38,7 +38,7 @@ class PageRow:
     order: int
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f: getattr(self, f) for f in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +179,12 @@ class ViewModel:
 
     def rows(self, sid: str | None = None) -> list[PageRow]:
         """The page table: filtered, sorted, hidden kinds dropped unless show_all."""
-        rows = [r for r in self.all_rows(sid).values()
-                if (self.show_all or r.kind not in HIDDEN_KINDS) and self.filter(r.as_dict())]
+        rows = [r for r in self.all_rows(sid).values() if self.show_all or r.kind not in HIDDEN_KINDS]
+        if self.filter.text.strip():
+            rows = [r for r in rows if self.filter(r.as_dict())]
         key = self.sort_key if self.sort_key in SORT_KEYS else "order"
-        rows.sort(key=lambda r: (getattr(r, key), r.order), reverse=self.sort_reverse)
+        if key != "order" or self.sort_reverse:
+            rows.sort(key=lambda r: (getattr(r, key), r.order), reverse=self.sort_reverse)
         return rows
 
     def cycle_sort(self) -> str:

@@ -14,6 +14,16 @@ COLUMNS = (("id", "PAGE", 10), ("kind", "KIND", 7), ("tool", "TOOL", 8), ("addre
            ("faults", "FLT", 3), ("pin", "PIN", 8))
 
 
+def _age_only(a: PageRow, b: PageRow) -> bool:
+    """True when only the age differs (every row at each new turn): update one cell, skip building the rest."""
+    return a.age != b.age and a.state == b.state and a.pending == b.pending and a.faults == b.faults and \
+        a.tokens == b.tokens and a.pin_reason == b.pin_reason and a.address == b.address
+
+
+def _age_cell(r: PageRow) -> Text:
+    return num(r.age) if r.turn else Text("—", justify="right", style="grey42")
+
+
 class PageTable(DataTable):
     """Renders rows from the view model; owns no paging state. `sync()` diffs against what is shown."""
 
@@ -24,7 +34,7 @@ class PageTable(DataTable):
         self.root = root
         self.follow = False
         self._keys: list[str] = []
-        self._shown: dict[str, tuple] = {}
+        self._shown: dict[str, PageRow] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -35,7 +45,7 @@ class PageTable(DataTable):
         return (Text(r.id, style="grey62"), KIND_LABEL.get(r.kind, r.kind), r.tool or "·",
                 Text(short_addr(r.address, self.root) + err, style="red" if err else ""),
                 state_cell(r.state, r.pending), num(r.tokens), num(r.bytes),
-                num(r.age) if r.turn else Text("—", justify="right", style="grey42"),
+                _age_cell(r),
                 Text(str(r.faults), justify="right", style="bold red") if r.faults else num(0),
                 Text(r.pin_reason or "", style="cyan"))
 
@@ -51,21 +61,23 @@ class PageTable(DataTable):
         if keys[:n] != self._keys:
             self._rebuild(rows)
             return
-        cols = [c[0] for c in COLUMNS]
+        shown = self._shown
         for r in rows[:n]:
-            cells = self.cells(r)
-            old = self._shown[r.id]
-            if old != cells:
-                for i, (a, b) in enumerate(zip(old, cells)):
+            old = shown[r.id]
+            if old is r or old == r:
+                continue
+            if _age_only(old, r):
+                self.update_cell(r.id, "age", _age_cell(r))
+            else:
+                for col, a, b in zip(COLUMNS, self.cells(old), self.cells(r)):
                     if a != b:
-                        self.update_cell(r.id, cols[i], b)
-                self._shown[r.id] = cells
+                        self.update_cell(r.id, col[0], b)
+            shown[r.id] = r
         tail = rows[n:]
         if tail:
             for r in tail:
-                cells = self.cells(r)
-                self._shown[r.id] = cells
-                self.add_row(*cells, key=r.id)
+                shown[r.id] = r
+                self.add_row(*self.cells(r), key=r.id)
             self._keys = keys
             if self.follow:
                 self.move_cursor(row=len(keys) - 1)
@@ -75,8 +87,8 @@ class PageTable(DataTable):
         self.clear()
         self._shown = {}
         for r in rows:
-            self._shown[r.id] = cells = self.cells(r)
-            self.add_row(*cells, key=r.id)
+            self._shown[r.id] = r
+            self.add_row(*self.cells(r), key=r.id)
         self._keys = [r.id for r in rows]
         if self.follow and rows:
             self.move_cursor(row=len(rows) - 1)
