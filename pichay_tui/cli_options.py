@@ -22,12 +22,15 @@ class ProxyOptions:
     policy: str = "fifo"
     zones: str = "default"
     host_explicit: bool = False
+    cooperative: bool = True
+    trim_tools: bool = False
 
     def pager_config(self):
         from .core.config import PagerConfig, Zones
 
         return PagerConfig(mode=self.mode, policy=self.policy, age_threshold=self.age_threshold,
-                           min_size=self.min_size, zones=Zones.preset(self.zones))
+                           min_size=self.min_size, zones=Zones.preset(self.zones), cooperative=self.cooperative,
+                           trim_tools=self.trim_tools)
 
 
 def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,6 +51,10 @@ def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--policy", default="fifo", show_default=True, help="Eviction policy."),
         click.option("--zones", type=click.Choice(["default", "paper"]), default="default", show_default=True,
                      help="Pressure-zone preset: default 100K/140K/170K, paper 60K/100K/120K."),
+        click.option("--cooperative/--no-cooperative", default=True, show_default=True,
+                     help="Offer the model memory_release/memory_fault and honour <memory_cleanup> tags."),
+        click.option("--trim-tools/--no-trim-tools", default=False, show_default=True,
+                     help="Stub unused tool definitions when the savings outweigh the cache miss."),
     ]
     for d in reversed(decorators):
         f = d(f)

@@ -79,9 +79,19 @@ def apply(pager, args: dict[str, Any], forced: list) -> Any:
     s.out_cache.clear()
     s.emit(ev.SWEEP_APPLIED, {"changed_pages": gone, "first_changed_index": first_pos, "collapse": [first, last],
                               "predicted_invalidated_tokens": predicted, "tokens_saved": 0})
-    s.sweeps.append({"request": s.request_no, "turn": s.turn, "pages": gone, "first_changed_pos": first_pos,
-                     "predicted_invalidated_tokens": predicted, "tokens_saved": 0, "observed": None,
-                     "collapse": [first, last]})
+    prev = s.sweeps[-1] if s.sweeps else None
+    if prev is not None and prev["request"] == s.request_no:      # two collapses in one request: one batch
+        prev["pages"] += gone
+        prev["collapse"] = prev.get("collapse", []) + [first, last]
+        if first_pos < prev["first_changed_pos"]:
+            s.stats.predicted_invalidated_tokens += predicted - prev["predicted_invalidated_tokens"]
+            prev.update(first_changed_pos=first_pos, predicted_invalidated_tokens=predicted)
+    else:
+        s.sweeps.append({"request": s.request_no, "turn": s.turn, "pages": gone, "first_changed_pos": first_pos,
+                         "predicted_invalidated_tokens": predicted, "tokens_saved": 0, "observed": None,
+                         "collapse": [first, last]})
+        s.stats.sweeps += 1
+        s.stats.predicted_invalidated_tokens += predicted
     return {"first": first, "last": last, "pages": len(gone)}
 
 

@@ -282,11 +282,12 @@ class Engine:
                 total = usage.get("input_tokens", 0) + usage.get("cache_read_input_tokens", 0) + \
                     usage.get("cache_creation_input_tokens", 0)
                 s.calibration.observe(s.last_out_tokens, total)
-                s.last_usage, s._tokens_at_usage = dict(usage), s.last_out_tokens
+                keys = ("cache_read_input_tokens", "cache_creation_input_tokens", "input_tokens")
                 if s.sweeps and s.sweeps[-1]["request"] == s.request_no:
-                    s.sweeps[-1]["observed"] = {k: usage.get(k, 0) for k in
-                                                ("cache_read_input_tokens", "cache_creation_input_tokens",
-                                                 "input_tokens")}
+                    # observed cache cost of the sweep, with the previous response's usage for comparison
+                    s.sweeps[-1]["observed"] = {**{k: usage.get(k, 0) for k in keys},
+                                                "before": {k: s.last_usage.get(k, 0) for k in keys}}
+                s.last_usage, s._tokens_at_usage = dict(usage), s.last_out_tokens
             self._emit(ev.RESPONSE_COMPLETED, s, {"usage": usage, "stop_reason": response.stop_reason,
                                                   "status": response.status, "error": response.error})
             self._changed()

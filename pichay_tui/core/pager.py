@@ -181,8 +181,18 @@ class Pager:
         entry = {"request": request_no, "turn": s.turn, "pages": [p.id for p in changed],
                  "first_changed_pos": first_pos, "predicted_invalidated_tokens": predicted,
                  "tokens_saved": saved, "observed": None}
-        s.sweeps.append(entry)
-        s.stats.sweeps += 1
+        prev = s.sweeps[-1] if s.sweeps else None
+        if prev is not None and prev["request"] == request_no:
+            # a collapse already changed this request: one batch, one cache miss from the earliest change
+            first_pos = min(first_pos, prev["first_changed_pos"])
+            s.stats.predicted_invalidated_tokens -= prev["predicted_invalidated_tokens"]
+            predicted = s.fen.from_(first_pos)
+            prev.update(pages=prev["pages"] + entry["pages"], first_changed_pos=first_pos,
+                        predicted_invalidated_tokens=predicted, tokens_saved=prev["tokens_saved"] + saved)
+            entry = prev
+        else:
+            s.sweeps.append(entry)
+            s.stats.sweeps += 1
         s.stats.predicted_invalidated_tokens += predicted
         s.emit(ev.SWEEP_APPLIED, {"changed_pages": entry["pages"], "first_changed_index": first_pos,
                                   "predicted_invalidated_tokens": predicted, "tokens_saved": saved})
