@@ -281,6 +281,7 @@ class Session:
             role = msg.get("role", "user")
             if role == "user":
                 turn += 1
+                self.turn = turn          # events emitted while ingesting carry the turn they belong to
             content = msg.get("content")
             blocks = [{"type": "text", "text": content}] if isinstance(content, str) else (content or [])
             ids = []

@@ -43,6 +43,11 @@ def _get_encoder():
     return _encoder
 
 
+def warm_up() -> None:
+    """Load the encoder now (about 0.9 s) so the first request does not pay for it; safe to call from a thread."""
+    _get_encoder()
+
+
 class TokenCounter:
     """Counts tokens once per distinct text (keyed by its hash); shared across sessions."""
 

@@ -15,6 +15,7 @@ import uvicorn
 from ..cli_options import ProxyOptions
 from ..core.config import PagerConfig
 from ..core.engine import Engine
+from ..core.tokens import warm_up
 from .app import Proxy
 from .recorder import Recorder
 from .upstream import Upstream
@@ -83,6 +84,7 @@ class ProxyServer:
             return self.url  # type: ignore[return-value]
         if self.options.state_dir:
             Path(self.options.state_dir).mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(warm_up)     # the tokenizer loads off the loop, before the first request
         kw = {"timeout": self.timeout} if self.timeout is not None else {}
         self._upstream = Upstream(self.upstream_url, transport=self.transport, **kw)
         if self.record_path:
