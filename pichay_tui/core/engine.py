@@ -348,6 +348,22 @@ class Engine:
                 self._emit(ev.COMMAND_APPLIED, s, {"command": f"cleanup.{op.op}", "ok": False, "error": str(e)})
         return out
 
+    def apply_recorded(self, name: str, args: dict[str, Any]) -> Any:
+        """Re-apply a recorded command: an operator's named command or one of the model's cooperative calls."""
+        args = dict(args)
+        if name == "model.phantom":
+            return self.answer_phantom_calls(args["session"], args.get("calls") or [])
+        if name == "model.cleanup":
+            from .cleanup_tags import CleanupOp
+
+            ops = [CleanupOp(o["op"], list(o.get("targets") or []), o.get("text"),
+                             tuple(o["turn_range"]) if o.get("turn_range") else None) for o in args.get("ops") or []]
+            return self.apply_cleanup(args["session"], ops)
+        if name == "model.splice":
+            return self.stage_splice(args["session"], args.get("real_ids") or [], args.get("uses") or [],
+                                     args.get("results") or [])
+        return self.command(name, **args)
+
     def stage_splice(self, session_id: str, real_ids: list[str], uses: list[dict], results: list[dict]) -> None:
         """Mixed phantom + real tool calls: the phantom exchange is spliced into the next request's history."""
         s = self.sessions.get(session_id)

@@ -253,7 +253,7 @@ def replay(steps: Iterator[Step] | str | Path, engine: Any) -> list[Event]:
                     engine.handle_response(sid, step.response, now=step.ts)
             elif step.ok:
                 try:
-                    engine.command(step.command, **step.args)
+                    engine.apply_recorded(step.command, step.args)
                 except Exception:  # noqa: BLE001 - a command that no longer validates is skipped, as live
                     pass
     finally:

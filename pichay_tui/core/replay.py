@@ -347,7 +347,7 @@ class Replayer:
                 else:
                     self.clock.now = item.ts or ex.ts
                     try:
-                        eng.command(item.command, **item.args)
+                        eng.apply_recorded(item.command, item.args)
                     except Exception:  # noqa: BLE001 - a command that no longer validates is skipped, as live
                         pass
         finally:

@@ -135,7 +135,7 @@ class Proxy:
         headers = request_headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
                                   identity=True)
         relay = CooperativeRelay(resp, self.engine, sid, outbound, self.upstream, request.url.path,
-                                 request.url.query, headers, on_done)
+                                 request.url.query, headers, on_done, self.recorder, self.clock)
         out_headers = [(k, v) for k, v in response_headers(resp.headers.multi_items())
                        if k.lower() != "content-encoding"]
         return RelayResponse(relay, resp.status_code, out_headers)

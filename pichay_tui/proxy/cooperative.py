@@ -24,10 +24,11 @@ class CooperativeRelay:
 
     def __init__(self, resp: httpx.Response, engine: Any, sid: str, outbound: dict[str, Any], upstream: Upstream,
                  path: str, query: str, headers: list[tuple[str, str]],
-                 on_done: Callable[[ResponseSummary], None] | None = None) -> None:
+                 on_done: Callable[[ResponseSummary], None] | None = None, recorder: Any = None,
+                 clock: Callable[[], float] | None = None) -> None:
         self.resp, self.engine, self.sid, self.outbound = resp, engine, sid, outbound
         self.upstream, self.path, self.query, self.headers = upstream, path, query, headers
-        self.on_done = on_done
+        self.on_done, self.recorder, self.clock = on_done, recorder, clock
         self.failure: str | None = None
         self.disconnected = self.complete = self._closed = False
         self.parts: list[StreamInterceptor] = []
@@ -74,10 +75,10 @@ class CooperativeRelay:
             elif icpt.phantom_calls:
                 real = [b["id"] for b in icpt.message.get("content", [])
                         if b.get("type") == "tool_use" and b.get("name") not in PHANTOM_NAMES]
-                results = self.engine.answer_phantom_calls(self.sid, icpt.phantom_calls)
+                results = self._phantom(icpt.phantom_calls)
                 uses = [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c.get("input") or {}}
                         for c in icpt.phantom_calls]
-                self.engine.stage_splice(self.sid, real, uses, results)
+                self._splice(real, uses, results)
             for out in icpt.release_end():
                 yield out
             self.complete = True
@@ -101,7 +102,7 @@ class CooperativeRelay:
             client, calls, ops = intercept_message(msg, PHANTOM_NAMES)
             content += client.get("content", [])
             if ops and self.sid:
-                self.engine.apply_cleanup(self.sid, ops)
+                self._cleanup(ops)
             real = [b for b in client.get("content", []) if b.get("type") == "tool_use"]
             if calls and not real and self.continuations < MAX_CONTINUATIONS:
                 body = self._continue_body(body, msg, calls)
@@ -112,16 +113,35 @@ class CooperativeRelay:
                     await nxt.aclose()
                     continue
             elif calls:
-                results = self.engine.answer_phantom_calls(self.sid, calls)
-                self.engine.stage_splice(self.sid, [b["id"] for b in real], calls, results)
+                results = self._phantom(calls)
+                self._splice([b["id"] for b in real], calls, results)
             final = {**client, "content": content}
             self._last_json = final
             self.complete = True
             yield orjson.dumps(final)
             return
 
+    # ---- engine calls, each recorded so a replay applies the model's operations at the same point ----
+    def _record(self, name: str, args: dict[str, Any]) -> None:
+        if self.recorder is not None:
+            self.recorder.command(self.clock() if self.clock else 0.0, name, {"session": self.sid, **args}, True)
+
+    def _phantom(self, calls: list[dict]) -> list[dict]:
+        self._record("model.phantom", {"calls": calls})
+        return self.engine.answer_phantom_calls(self.sid, calls)
+
+    def _splice(self, real: list[str], uses: list[dict], results: list[dict]) -> None:
+        self._record("model.splice", {"real_ids": real, "uses": uses, "results": results})
+        self.engine.stage_splice(self.sid, real, uses, results)
+
+    def _cleanup(self, ops: list) -> None:
+        self._record("model.cleanup", {"ops": [{"op": o.op, "targets": o.targets, "text": o.text,
+                                                "turn_range": list(o.turn_range) if o.turn_range else None}
+                                               for o in ops]})
+        self.engine.apply_cleanup(self.sid, ops)
+
     def _continue_body(self, body: dict[str, Any], message: dict[str, Any], calls: list[dict]) -> dict[str, Any]:
-        results = self.engine.answer_phantom_calls(self.sid, calls)
+        results = self._phantom(calls)
         assistant = {"role": "assistant", "content": message.get("content") or []}
         return {**body, "messages": list(body["messages"]) + [assistant, {"role": "user", "content": results}]}
 
@@ -133,7 +153,7 @@ class CooperativeRelay:
 
     def _queue_cleanup(self, icpt: StreamInterceptor) -> None:
         if icpt.cleanup_ops and self.sid:
-            self.engine.apply_cleanup(self.sid, icpt.cleanup_ops)
+            self._cleanup(icpt.cleanup_ops)
 
     def summary(self, status: int) -> ResponseSummary:
         if not self.sse:
