@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # Real agent CLIs for the end-to-end tests (pinned in tools/package.json).
-if [ ! -x tools/node_modules/.bin/claude ] || [ ! -x tools/node_modules/.bin/codex ]; then
+if [ ! -x tools/node_modules/.bin/claude ]; then
   (cd tools && npm install --no-audit --no-fund --loglevel=error)
 fi
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
