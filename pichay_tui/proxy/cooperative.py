@@ -14,29 +14,25 @@ import orjson
 from ..core.cooperative import PHANTOM_NAMES
 from ..core.exchange import ResponseSummary
 from ..core.stream_interceptor import StreamInterceptor, intercept_message
+from .streaming import Relay
 from .upstream import Upstream, sse_error
 
 MAX_CONTINUATIONS = 4
 
 
-class CooperativeRelay:
-    """Same interface as streaming.Relay (chunks/close), but rewrites the stream through a StreamInterceptor."""
+class CooperativeRelay(Relay):
+    """A Relay that rewrites the stream through a StreamInterceptor instead of passing raw bytes."""
 
     def __init__(self, resp: httpx.Response, engine: Any, sid: str, outbound: dict[str, Any], upstream: Upstream,
                  path: str, query: str, headers: list[tuple[str, str]],
                  on_done: Callable[[ResponseSummary], None] | None = None, recorder: Any = None,
                  clock: Callable[[], float] | None = None) -> None:
-        self.resp, self.engine, self.sid, self.outbound = resp, engine, sid, outbound
+        super().__init__(resp, None, on_done)
+        self.engine, self.sid, self.outbound = engine, sid, outbound
         self.upstream, self.path, self.query, self.headers = upstream, path, query, headers
-        self.on_done, self.recorder, self.clock = on_done, recorder, clock
-        self.failure: str | None = None
-        self.disconnected = self.complete = self._closed = False
+        self.recorder, self.clock = recorder, clock
         self.parts: list[StreamInterceptor] = []
         self.continuations = 0
-
-    @property
-    def sse(self) -> bool:
-        return self.resp.headers.get("content-type", "").startswith("text/event-stream")
 
     async def chunks(self):
         if not self.sse:
@@ -155,7 +151,7 @@ class CooperativeRelay:
         if icpt.cleanup_ops and self.sid:
             self._cleanup(icpt.cleanup_ops)
 
-    def summary(self, status: int) -> ResponseSummary:
+    def _summary(self, status: int) -> ResponseSummary:
         if not self.sse:
             msg = getattr(self, "_last_json", None) or {}
             return ResponseSummary(status=status, usage=dict(msg.get("usage") or {}), stop_reason=msg.get("stop_reason"),
@@ -167,25 +163,8 @@ class CooperativeRelay:
         return ResponseSummary(status=status, usage=dict(last.usage or {}), stop_reason=client.get("stop_reason")
                                or last.stop_reason, content=list(client.get("content") or []))
 
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self.resp.aclose()
-            extra = getattr(self, "_extra", None)
-            if extra is not None:
-                await extra.aclose()
-        finally:
-            if self.on_done is not None:
-                status = self.resp.status_code
-                if self.failure:
-                    status = 502
-                elif self.disconnected and not self.complete:
-                    status = 499
-                s = self.summary(status)
-                if self.failure:
-                    s.error = self.failure
-                elif status == 499:
-                    s.error = "client disconnected"
-                self.on_done(s)
+    async def _release(self) -> None:
+        await self.resp.aclose()
+        extra = getattr(self, "_extra", None)
+        if extra is not None:
+            await extra.aclose()

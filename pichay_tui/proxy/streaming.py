@@ -115,7 +115,7 @@ class Relay:
             return
         self._closed = True
         try:
-            await self.resp.aclose()
+            await self._release()
         finally:
             if self.on_done is not None:
                 status = self.resp.status_code
@@ -123,13 +123,19 @@ class Relay:
                     status = 502
                 elif self.disconnected and not self.complete:
                     status = 499
-                summary = (self.parser.summary(status, self.complete) if self.parser is not None
-                           else ResponseSummary(status=status))
+                summary = self._summary(status)
                 if self.failure:
                     summary.error = self.failure
                 elif status == 499:
                     summary.error = summary.error or "client disconnected"
                 self.on_done(summary)
+
+
+    async def _release(self) -> None:
+        await self.resp.aclose()
+
+    def _summary(self, status: int) -> ResponseSummary:
+        return self.parser.summary(status, self.complete) if self.parser is not None else ResponseSummary(status=status)
 
 
 async def wait_disconnect(receive: Callable[[], Any]) -> None:
