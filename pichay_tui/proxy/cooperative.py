@@ -114,7 +114,8 @@ class CooperativeRelay(Relay):
             final = {**client, "content": content}
             self._last_json = final
             self.complete = True
-            yield orjson.dumps(final)
+            # nothing of ours in it: the client gets the upstream's bytes unchanged
+            yield raw if (self.continuations == 0 and not calls and not ops and client == msg) else orjson.dumps(final)
             return
 
     # ---- engine calls, each recorded so a replay applies the model's operations at the same point ----

@@ -52,3 +52,17 @@ async def test_sdk_side_request_and_count_tokens(proxy, upstream):
     count = await client.messages.count_tokens(model="claude-sim-1", messages=PROMPT)
     assert count.input_tokens > 0
     assert (await get_json(f"{proxy.url}/_pichay/state"))["side_requests"] == 1
+
+
+async def test_page_mode_forwards_plain_responses_unchanged(proxy, upstream):
+    """Page mode rewrites a response only when it holds phantom calls or cleanup tags; otherwise bytes pass as sent."""
+    import httpx
+    import orjson
+
+    body = {"model": "claude-sim-1", "max_tokens": 100, "messages": PROMPT, "tools": TOOLS}
+    async with httpx.AsyncClient() as c:
+        for stream in (False, True):
+            r = await c.post(f"{proxy.url}/v1/messages", content=orjson.dumps({**body, "stream": stream}),
+                             headers={"x-api-key": DUMMY_KEY, "content-type": "application/json"})
+            assert r.status_code == 200
+            assert r.content == bytes(upstream.capture.messages()[-1].response)
