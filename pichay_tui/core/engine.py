@@ -11,9 +11,9 @@ from typing import Any, Callable, Mapping
 from . import events as ev
 from .blocks import short_id
 from .commands import COMMANDS, CommandError
-from .pages import PageState
-from .trimming import decide_stubbing, dedup_reminders, trim_tools
-from .cooperative import PHANTOM_TOOL_DEFS, answer_phantom, cleanup_to_commands, place_splice
+from .cooperative import place_splice
+from .engine_coop import CooperativeMixin
+from .engine_state import StateMixin
 from .config import PagerConfig
 from .events import Event
 from .exchange import ResponseSummary
@@ -40,7 +40,7 @@ class RequestResult:
     tokens_out: int = 0
 
 
-class Engine:
+class Engine(CooperativeMixin, StateMixin):
     """Owns all sessions; subscribers get every event synchronously, in order."""
 
     def __init__(self, config: PagerConfig | None = None, store: BackingStore | None = None,
@@ -191,42 +191,6 @@ class Engine:
         finally:
             self._collect = None
 
-    def _outbound_tools(self, s: Session, body: dict[str, Any]) -> list[dict] | None:
-        """The client's tools (unused ones stubbed when trimming pays) plus our phantom tools, appended last."""
-        tools = body.get("tools")
-        if not tools:
-            return None
-        changed = False
-        if self.config.trim_tools and decide_stubbing(s, tools, self.counter,
-                                                      int(self.config.policy_args.get("trim_expected_turns", 30))):
-            tools, stubbed = trim_tools(s, tools)
-            if stubbed != s.stubbed_tools:
-                restored = sorted(set(s.stubbed_tools) - set(stubbed))
-                self._emit(ev.SWEEP_APPLIED, s, {"changed_pages": [], "tools_stubbed": stubbed,
-                                                 "tools_restored": restored, "first_changed_index": -1,
-                                                 "predicted_invalidated_tokens": s.header_tokens + s.fen.total,
-                                                 "tokens_saved": s.trim_estimate.get("tokens_saved_per_request", 0)})
-                s.stubbed_tools = stubbed
-            changed = bool(stubbed)
-        if self.config.cooperative:
-            names = {t.get("name") for t in tools}
-            extra = [d for d in PHANTOM_TOOL_DEFS if d["name"] not in names]
-            if extra:
-                return list(tools) + extra
-        return list(tools) if changed else None
-
-    def _dedup_reminders(self, s: Session, messages: list[dict]) -> None:
-        for (mi, bi), block in dedup_reminders(s, messages).items():
-            ids = s._msg_pages[mi] if mi < len(s._msg_pages) else []
-            page = s.pages.get(ids[bi]) if bi < len(ids) else None
-            if page is None or page.id in s.overrides:
-                continue
-            s.overrides[page.id] = block
-            s.set_state(page, PageState.STUBBED)
-            s.set_sub(page, True)
-            if page.pos >= 0:
-                s.fen.set(page.pos, self.counter.count(block["text"]))
-
     def preview(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The outbound form of a body for a known session without changing any state (for count_tokens)."""
         s = self.find_session(body, headers)
@@ -317,83 +281,6 @@ class Engine:
         self._changed()
         return {"ok": True, "queued": True, "command": name, "session": s.id, "page": args.get("page"),
                 "applies": "at the next request of this session"}
-
-    # ---- cooperative protocol ----
-    def answer_phantom_calls(self, session_id: str, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Answer the model's memory_release / memory_fault calls; effects apply from the next request."""
-        s = self.sessions.get(session_id)
-        if s is None:
-            return [{"type": "tool_result", "tool_use_id": c.get("id"), "is_error": True,
-                     "content": "pichay: unknown session"} for c in calls]
-        self._now = self.clock()
-        return [answer_phantom(self, s, c) for c in calls]
-
-    def minor_fault(self, s: Session, page) -> None:
-        """Count a fault served from the backing store (memory_fault) and link it to its eviction."""
-        Pager(s, self.store, self.counter, None, self._now).minor_fault(page)
-
-    def apply_cleanup(self, session_id: str, ops: list[Any]) -> list[dict[str, Any]]:
-        """Queue the model's <memory_cleanup> operations; returns one result per operation (never raises)."""
-        s = self.sessions.get(session_id)
-        out: list[dict[str, Any]] = []
-        if s is None:
-            return out
-        self._now = self.clock()
-        for op in ops:
-            try:
-                for name, args in cleanup_to_commands(s, op):
-                    out.append(self.queue(s, name, **args))
-            except CommandError as e:
-                out.append({"ok": False, "op": op.op, "error": str(e)})
-                self._emit(ev.COMMAND_APPLIED, s, {"command": f"cleanup.{op.op}", "ok": False, "error": str(e)})
-        return out
-
-    def apply_recorded(self, name: str, args: dict[str, Any]) -> Any:
-        """Re-apply a recorded command: an operator's named command or one of the model's cooperative calls."""
-        args = dict(args)
-        if name == "model.phantom":
-            return self.answer_phantom_calls(args["session"], args.get("calls") or [])
-        if name == "model.cleanup":
-            from .cleanup_tags import CleanupOp
-
-            ops = [CleanupOp(o["op"], list(o.get("targets") or []), o.get("text"),
-                             tuple(o["turn_range"]) if o.get("turn_range") else None) for o in args.get("ops") or []]
-            return self.apply_cleanup(args["session"], ops)
-        if name == "model.splice":
-            return self.stage_splice(args["session"], args.get("real_ids") or [], args.get("uses") or [],
-                                     args.get("results") or [])
-        return self.command(name, **args)
-
-    def stage_splice(self, session_id: str, real_ids: list[str], uses: list[dict], results: list[dict]) -> None:
-        """Mixed phantom + real tool calls: the phantom exchange is spliced into the next request's history."""
-        s = self.sessions.get(session_id)
-        if s is not None and uses:
-            s.pending_splice = {"real_ids": list(real_ids), "uses": uses, "results": results}
-
-    # ---- snapshot ----
-    def session_state(self, s: Session, pages: bool = True) -> dict[str, Any]:
-        st = s.stats
-        pins = sum(1 for p in s.resident_results.values() if p.pinned)
-        out = {"id": s.id, "client": s.client, "parent": s.parent, "turns": s.turn, "epoch": s.epoch,
-               "calibration": round(s.calibration.factor, 4),
-               "stats": {**st.to_dict(), "pins": pins, "resident_tokens": s.header_tokens + s.resident_tokens,
-                         "evicted_tokens": s.evicted_tokens, "cleared_tokens": s.cleared_tokens,
-                         "header_tokens": s.header_tokens, "zone": s.zone,
-                         "fault_rate": round(st.faults / st.evictions, 4) if st.evictions else 0.0},
-               "pending": list(s.pending), "last_usage": s.last_usage}
-        if pages:
-            pend = {c.get("page"): c["command"] for c in s.pending if c.get("page")}
-            out["pages"] = [{**s.pages[pid].to_dict(s.turn), "pending": pend.get(pid)} for pid in s.order]
-            out["faults"] = [f.to_dict() for f in s.faults]
-            out["sweeps"] = list(s.sweeps)
-        return out
-
-    def state(self, pages: bool = True) -> dict[str, Any]:
-        """JSON-able snapshot in the /_pichay/state shape."""
-        return {"mode": self.config.mode, "policy": self.policy.name, "side_requests": self.side_requests,
-                "failures": self.failures,
-                "sessions": [self.session_state(s, pages) for s in self.sessions.values()]}
-
 
 class _NoPolicy:
     name = "none"
