@@ -16,9 +16,9 @@ from pichay_tui.core.synthetic import round_robin_session
 from pichay_tui.core.tokens import TokenCounter
 
 
-def run_once(turns: int, files: int, window: int = 10) -> dict[int, float]:
+def run_once(turns: int, files: int, fresh: bool = False) -> dict[int, float]:
     """Time handle_request for every request; return per-turn seconds (bodies are built outside the timer)."""
-    bodies = list(round_robin_session(turns, files))
+    bodies = list(round_robin_session(turns, files, fresh=fresh))
     engine = Engine(PagerConfig(), counter=TokenCounter())
     costs: dict[int, float] = {}
     for turn, body in enumerate(bodies):
@@ -39,14 +39,16 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    early, late = [], []
-    for _ in range(a.repeat):
-        costs = run_once(a.turns, a.files)
-        early.append(window_median(costs, 10))
-        late.append(window_median(costs, a.turns - 5))
-    e, l = statistics.median(early), statistics.median(late)
-    print(f"engine cost per request: turn 10 = {e * 1e3:.3f} ms, turn {a.turns} = {l * 1e3:.3f} ms")
-    print(f"ratio cost(turn {a.turns}) / cost(turn 10) = {l / e:.2f}  (target <= 2; reference ~10)")
+    for fresh in (False, True):
+        early, late = [], []
+        for _ in range(a.repeat):
+            costs = run_once(a.turns, a.files, fresh)
+            early.append(window_median(costs, 10))
+            late.append(window_median(costs, a.turns - 5))
+        e, l = statistics.median(early), statistics.median(late)
+        label = "every read new content" if fresh else "files re-read unchanged"
+        print(f"[{label}] engine cost per request: turn 10 = {e * 1e3:.3f} ms, turn {a.turns} = {l * 1e3:.3f} ms")
+        print(f"[{label}] ratio cost(turn {a.turns}) / cost(turn 10) = {l / e:.2f}  (target <= 2; reference ~10)")
 
 
 if __name__ == "__main__":

@@ -65,10 +65,18 @@ class Conversation:
         return self.call("Bash", {"command": command, "description": "run"}, out)
 
 
-def round_robin_session(turns: int, files: int = 40, session: str = "bench") -> Iterator[dict[str, Any]]:
-    """The benchmark's workload: `turns` Read calls cycling over `files` files; yields each request body."""
+def round_robin_session(turns: int, files: int = 40, session: str = "bench",
+                        fresh: bool = False) -> Iterator[dict[str, Any]]:
+    """The benchmark's workload: `turns` Read calls cycling over `files` files; yields each request body.
+
+    With `fresh`, every read returns content never seen before (as if each file changed between passes), so no
+    per-content cache helps late turns.
+    """
     conv = Conversation(session)
     yield conv.body()
     for t in range(turns):
-        conv.read(f"/work/project/src/module_{t % files:02d}.py", lines=60)
+        path = f"/work/project/src/module_{t % files:02d}.py"
+        if fresh:
+            conv.versions[path] = t
+        conv.read(path, lines=60)
         yield conv.body()
