@@ -81,7 +81,7 @@ class PichayApp(ViewActions, App):
         if main is None:
             return
         main.update_view(self.vm, True)
-        self.refresh_bindings()
+        self.refresh_bindings_if_changed()
         self.post_message(ViewRefreshed(changed, [e.kind for e in batch], dict(self.vm.kind_counts)))
 
     def _main(self) -> MainScreen | None:
@@ -94,17 +94,31 @@ class PichayApp(ViewActions, App):
     def selected_row(self):
         main = self._main()
         pid = main.query_one(PageTable).selected_id if main else None
-        return self.vm.all_rows().get(pid) if pid else None
+        return self.vm.row(pid) if pid else None
+
+    def refresh_bindings_if_changed(self) -> None:
+        """The footer is recomposed on every `refresh_bindings()` (tens of ms): only do it when what `check_action`
+        answers can have changed — the screen, or which operator commands apply to the selected row."""
+        row = self.selected_row()
+        sig = (id(self.screen), tuple(ops.applicable(c, row)[0] for c in ops.ACTIONS))
+        if sig != getattr(self, "_bindings_sig", None):
+            self._bindings_sig = sig
+            self.refresh_bindings()
 
     @on(PageSelected)
     def _page_selected(self) -> None:
-        self.refresh_bindings()
+        self.refresh_bindings_if_changed()
 
     @on(SessionsTable.Chosen)
     def _session_chosen(self, msg: SessionsTable.Chosen) -> None:
         if msg.session != self.vm.selected:
             self.vm.selected = msg.session
             self.refresh_view(force=True)
+
+    @on(PageTable.SortRequested)
+    def _sort_requested(self, msg: PageTable.SortRequested) -> None:
+        self.vm.set_sort(msg.key)
+        self.refresh_view(force=True)
 
     @on(OpenDetail)
     def _open_detail(self, msg: OpenDetail) -> None:

@@ -113,13 +113,8 @@ class ReplayApp(PichayApp):
     def _engine_replaced(self, engine: Any) -> None:
         """A jump back restored a snapshot: point the view model at it and drop its per-page caches."""
         self.engine = engine
-        self.vm.engine = engine
-        self.vm._rows.clear()
-        self.vm._turn_seen.clear()
-        self.vm.history.clear()
+        self.vm.reset(engine)
         self._inbox.clear()
-        if self.vm.selected not in engine.sessions:
-            self.vm.selected = next(iter(engine.sessions), None)
 
     def moved(self) -> None:
         self.refresh_view(force=True)

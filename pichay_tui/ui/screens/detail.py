@@ -44,7 +44,7 @@ class PageDetailScreen(Screen):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        row = app.vm.all_rows().get(self.page)
+        row = app.vm.row(self.page)
         original, now = app.tap.content(app.vm.selected or "", self.page)
         yield Static(self._meta(row), id="detail-meta")
         with Horizontal(id="detail-content"):

@@ -55,8 +55,8 @@ class MainScreen(Screen):
         if sessions_changed:
             self.query_one(SessionsTable).show(vm.sessions())
         rows = vm.rows()
-        pages.sync(rows)
-        total = len(vm.all_rows())
+        pages.sync(rows, (vm.sort_key, vm.sort_reverse))
+        total = vm.page_count()
         sort = vm.sort_key + (" ↓" if vm.sort_reverse else "")
         box = self.query_one("#pages-box")
         box.border_title = f"Pages · {vm.selected or '—'} · {len(rows):,}/{total:,}"

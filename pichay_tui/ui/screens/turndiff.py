@@ -100,7 +100,8 @@ class TurnDiffScreen(Screen):
             changes.add_row(Text("◆", style="cyan"), pid, self._label(pid), f"pinned ({why})")
         for c in r.commands:
             changes.add_row(Text("→", style="yellow"), "", "operator", c)
-        added = [p for p in r.added if p in self.app.vm.all_rows() and self.app.vm.all_rows()[p].kind == "tool_result"]
+        rows = self.app.vm.all_rows()
+        added = [p for p in r.added if p in rows and rows[p].kind == "tool_result"]
         parts = [head, Text(""), Text("Changes in this request", style="bold underline")]
         parts.append(changes if changes.row_count else Text("none — the client's blocks were sent as they are",
                                                             style="grey50"))

@@ -17,7 +17,7 @@ class MemoryGauge(Widget):
     gauge: reactive[Gauge | None] = reactive(None, layout=False)
 
     def _bar(self, width: int, g: Gauge, label: str, parts: list[tuple[int, str, str]]) -> Text:
-        t = Text(f"{label:<7}", style="grey70")
+        t = Text.assemble((f"{label:<7}", "grey70"))   # a span, not Text.style: Textual re-parses that per paint
         marks = {min(width - 1, int(limit / g.window * width)): name for name, limit in g.thresholds}
         cells: list[tuple[str, str]] = []
         for amount, char, style in parts:
@@ -51,7 +51,7 @@ class MemoryGauge(Widget):
     def render(self) -> Text:
         g = self.gauge
         if g is None:
-            return Text("waiting for the first request…", style="grey50 italic")
+            return Text.assemble(("waiting for the first request…", "grey50 italic"))
         width = max(10, self.size.width - 9)
         zone_col = ZONE_COLOURS.get(g.zone, "green")
         model_body = max(0, g.tokens - g.header)
