@@ -52,6 +52,16 @@ class Frame:
     live_tokens_out: int = 0                          # the live engine's outbound estimate (recordings only)
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorCommand:
+    """A command the operator issued during a replay, kept with the frame it followed so that going back and forward
+    recomputes it exactly (it is applied after that frame's recorded responses and commands, as it was live)."""
+
+    ts: float
+    command: str
+    args: dict[str, Any]
+
+
 @dataclass(slots=True)
 class FrameResult:
     """What one frame did: the session it hit, what was sent, sizes before/after, the events it caused."""
@@ -220,6 +230,7 @@ class Replayer:
         self._reset_listeners: list[Callable[[Engine], None]] = []
         self._snapshots: dict[int, tuple[Engine, dict[int, str]]] = {}
         self.results: dict[int, FrameResult] = {}     # index -> result, for frames applied at least once
+        self.operator: dict[int, list[OperatorCommand]] = {}   # frame index -> commands issued right after it
         self.last: FrameResult | None = None
         self._new_engine()
 
@@ -307,6 +318,18 @@ class Replayer:
     def back(self) -> FrameResult | None:
         return self.jump(self.position - 1)
 
+    def command(self, command: str, **args: Any) -> Any:
+        """Issue an operator command now (after `position` frames) and keep it in the replay: it is re-applied at
+        the same point whenever the replay passes this frame again. Snapshots taken later than this point no longer
+        hold, so they are dropped. Raises what `Engine.command` raises (nothing is recorded then)."""
+        if self.position == 0:
+            raise ValueError("no frame applied yet: step to the first request before issuing commands")
+        result = self.engine.command(command, **args)
+        self.operator.setdefault(self.position - 1, []).append(OperatorCommand(self.clock.now, command, dict(args)))
+        for k in [k for k in self._snapshots if k >= self.position]:
+            del self._snapshots[k]
+        return result
+
     def _rescale(self, idx: int, summary: ResponseSummary, tokens_out: int | None) -> ResponseSummary:
         """Recorded usage measured what the *live* policy sent; under another policy the same call would have sent
         more or fewer tokens. Scale the input-side usage by replay/live outbound estimates (1.0 for the live config),
@@ -323,6 +346,13 @@ class Replayer:
             if isinstance(usage.get(key), int):
                 usage[key] = int(round(usage[key] * k))
         return ResponseSummary(summary.status, usage, summary.stop_reason, summary.content, summary.error)
+
+    def _command(self, item: Any, ts: float) -> None:
+        self.clock.now = item.ts or ts
+        try:
+            self.engine.command(item.command, **item.args)
+        except Exception:  # noqa: BLE001 - a command that no longer validates is skipped, as live
+            pass
 
     def _apply(self, frame: Frame) -> FrameResult:
         ex = frame.exchange
@@ -350,6 +380,8 @@ class Replayer:
                         eng.apply_recorded(item.command, item.args)
                     except Exception:  # noqa: BLE001 - a command that no longer validates is skipped, as live
                         pass
+            for item in self.operator.get(frame.index, ()):
+                self._command(item, ex.ts)
         finally:
             unsub()
         if self.measure_bytes and not r.side:
@@ -392,6 +424,7 @@ class ReplayController:
         self._acc = 0.0
         self.markers: list[Marker] = []
         self.frame_summaries: list[dict[str, Any]] = []
+        self._marked: dict[int, FrameResult] = {}
         self._build_timeline()
 
     def _build_timeline(self) -> None:
@@ -401,16 +434,40 @@ class ReplayController:
         while not rp.at_end:
             r = rp.step()
             self.frame_summaries.append(r.summary())
-            counts: dict[str, int] = {}
-            details: dict[str, str] = {}
-            for e in r.events:
-                k = _MARK_OF.get(e.kind)
-                if k:
-                    counts[k] = counts.get(k, 0) + 1
-                    if k == MARK_ZONE:
-                        details[k] = f"{e.data.get('old')}→{e.data.get('new')}"
-            self.markers += [Marker(r.index, k, n, details.get(k, "")) for k, n in counts.items()]
+            self.markers += self._markers_of(r)
+            self._marked[r.index] = r
         rp.jump(0)
+
+    @staticmethod
+    def _markers_of(r: FrameResult) -> list[Marker]:
+        counts: dict[str, int] = {}
+        details: dict[str, str] = {}
+        for e in r.events:
+            k = _MARK_OF.get(e.kind)
+            if k:
+                counts[k] = counts.get(k, 0) + 1
+                if k == MARK_ZONE:
+                    details[k] = f"{e.data.get('old')}→{e.data.get('new')}"
+        return [Marker(r.index, k, n, details.get(k, "")) for k, n in counts.items()]
+
+    def _sync_timeline(self) -> None:
+        """After an operator command the frames after it can come out differently: re-mark frames as they are
+        re-applied (only needed once a command was issued)."""
+        if not self.replayer.operator:
+            return
+        changed = {i: r for i, r in self.replayer.results.items() if self._marked.get(i) is not r}
+        if not changed:
+            return
+        self.markers = [m for m in self.markers if m.frame not in changed]
+        for i, r in changed.items():
+            self.markers += self._markers_of(r)
+            self.frame_summaries[i] = r.summary()
+            self._marked[i] = r
+        self.markers.sort(key=lambda m: m.frame)
+
+    def command(self, command: str, **args: Any) -> Any:
+        """An operator command during the replay: applied now and re-applied at this frame on every later pass."""
+        return self.replayer.command(command, **args)
 
     # ---- position ----
     @property
@@ -426,13 +483,19 @@ class ReplayController:
         return self.replayer.engine
 
     def step(self) -> FrameResult | None:
-        return self.replayer.step()
+        r = self.replayer.step()
+        self._sync_timeline()
+        return r
 
     def back(self) -> FrameResult | None:
-        return self.replayer.back()
+        r = self.replayer.back()
+        self._sync_timeline()
+        return r
 
     def jump(self, index: int) -> FrameResult | None:
-        return self.replayer.jump(index)
+        r = self.replayer.jump(index)
+        self._sync_timeline()
+        return r
 
     def jump_turn(self, session_id: str | None, turn: int) -> FrameResult | None:
         """Jump to the first frame at which the session (any, if None) reached user turn `turn`."""
@@ -488,6 +551,8 @@ class ReplayController:
             self._acc -= 1.0
             self.replayer.step()
             n += 1
+        if n:
+            self._sync_timeline()
         if self.replayer.at_end:
             self.playing = False
         return n

@@ -128,8 +128,11 @@ def _block_text(block: Any) -> str:
 class BodyTap:
     """Wraps an engine's handle_request to keep the newest (client body, outbound body) per session."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, wrap: bool = True) -> None:
         self.last: dict[str, tuple[dict, dict]] = {}
+        self.engine = engine
+        if not wrap:
+            return
         inner = engine.handle_request
 
         def handle_request(body, headers=None, *a, **kw):
@@ -139,7 +142,6 @@ class BodyTap:
             return result
 
         engine.handle_request = handle_request
-        self.engine = engine
 
     def _at(self, body: dict, page: Any) -> Any:
         if page.msg_index < 0:

@@ -146,6 +146,7 @@ class ViewModel:
         self._hidden_stale.clear()
         self._dirty_pages.clear()
         self.history.clear()
+        self.turns = TurnLog()
         if self.selected not in engine.sessions:
             self.selected = next(iter(engine.sessions), None)
 

@@ -4,19 +4,26 @@ The controller is wrapped as a `Host` (the app's existing infrastructure slot), 
 pause/step/speed drive playback; a timeline bar marks evictions (e), faults (F) and zone changes (z). Jumping back
 restores an engine snapshot: the view model is pointed at the restored engine and rebuilt.
 
-Keys: space play/pause · n or → one frame · ← one frame back · ] / [ next / previous marker · home / end · + / − speed.
+Keys: space play/pause · n or → one frame · ← one frame back · ] / [ next / previous marker · home / end · + / − speed
+· P policy comparison for this recording (worker thread). Operator commands (evict, pin, …) are recorded into the
+replay at the current frame, so going back and forward recomputes them exactly. The turn diff follows the current frame.
 """
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
+from textual import on
 from textual.binding import Binding
 from textual.widgets import Static
 
+from ..core.commands import CommandError
 from ..core.replay import ReplayController
+from ..core.turndiff import BodyTap
 from .app import PichayApp
 from .messages import HostStatus
+from .screens.compare import CompareProgress, CompareReady, CompareScreen, CompareState
 from .screens.main import MainScreen
 
 REPLAY_BINDINGS = [
@@ -28,7 +35,40 @@ REPLAY_BINDINGS = [
             tooltip="jump back to the previous eviction, fault or zone change"),
     Binding("home", "replay_jump(0)", "Start", show=False, id="replay.start"),
     Binding("end", "replay_jump(-1)", "End", show=False, id="replay.end"),
+    Binding("P", "replay_compare", "Compare", id="replay.compare",
+            tooltip="compare every policy on this recording (analyze --compare), computed in the background"),
 ]
+
+
+class ReplayTap(BodyTap):
+    """Page content in a replay: the client body of the session's latest applied frame and what went upstream for it
+    (kept when the replayer keeps outbound bodies), always from the controller's current engine."""
+
+    def __init__(self, controller: ReplayController) -> None:
+        self.controller = controller
+        super().__init__(controller.engine, wrap=False)
+
+    @property
+    def engine(self) -> Any:
+        return self.controller.engine
+
+    @engine.setter
+    def engine(self, _: Any) -> None:
+        pass
+
+    @property
+    def last(self) -> dict[str, tuple[dict, dict]]:
+        rp = self.controller.replayer
+        out: dict[str, tuple[dict, dict]] = {}
+        for i in range(rp.position - 1, -1, -1):
+            r = rp.results.get(i)
+            if r is not None and r.session_id and r.session_id not in out:
+                out[r.session_id] = (rp.frames[i].exchange.body, r.outbound or {})
+        return out
+
+    @last.setter
+    def last(self, _: Any) -> None:
+        pass
 
 
 class ReplayHost:
@@ -98,6 +138,8 @@ class ReplayApp(PichayApp):
 
     def __init__(self, controller: ReplayController, label: str = "", **kw: Any) -> None:
         self.controller = controller
+        self.compare: CompareState | None = None
+        kw.setdefault("tap", ReplayTap(controller))
         super().__init__(controller.engine, host=ReplayHost(controller, label), **kw)
         self._unsub()                                   # events come through the replayer (it survives jumps)
         controller.replayer.subscribe(self._inbox.append)
@@ -115,13 +157,33 @@ class ReplayApp(PichayApp):
         self.engine = engine
         self.vm.reset(engine)
         self._inbox.clear()
+        rp = self.controller.replayer                   # the frames before the snapshot: page history, turn diffs
+        for i in range(rp.position):
+            r = rp.results.get(i)
+            for e in r.events if r is not None else ():
+                self.vm.feed(e)
 
     def moved(self) -> None:
+        from .screens.turndiff import TurnDiffScreen
+
         self.refresh_view(force=True)
         for s in self.screen_stack:
             if isinstance(s, ReplayScreen) and s.ready:
                 s.show_timeline(self.controller, self.host.status_line())
                 s.set_url("", self.host.status_line(), self.engine.config.mode)
+            elif isinstance(s, TurnDiffScreen) and s.is_mounted:
+                s.reload(follow=True)
+
+    # ---- operator commands: recorded into the replay ----
+    def send_command(self, command: str, **args: Any) -> Any:
+        try:
+            result = self.controller.command(command, **args)
+        except ValueError as e:
+            raise CommandError(str(e)) from e
+        s = self._main()
+        if s is not None and isinstance(s, ReplayScreen):
+            s.show_timeline(self.controller, self.host.status_line())
+        return result
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action.startswith("replay_"):
@@ -142,6 +204,60 @@ class ReplayApp(PichayApp):
         self.controller.pause()
         self.controller.jump(self.controller.total if index < 0 else index)
         self.moved()
+
+    # ---- policy comparison ----
+    def action_replay_compare(self) -> None:
+        if self.compare is None:
+            from ..cli_replay import DEFAULT_COMPARE
+
+            rp = self.controller.replayer
+            primary = rp.config.policy
+            policies = [primary] + [p for p in DEFAULT_COMPARE.split(",") if p != primary]
+            self.compare = CompareState(rp.source.path or "replay", len(rp.frames), policies)
+            self.run_worker(self._compare_job, thread=True, name="compare", exit_on_error=False)
+        self.push_screen(CompareScreen(self.compare))
+
+    def _compare_job(self) -> None:
+        """Worker thread: the same comparison as `analyze --compare`, on fresh engines; results go up as messages."""
+        from ..cli_replay import COMPARE_HEADERS, compare_rows
+        from ..core.analysis import analyze, frames_to_process
+
+        state = self.compare
+        rp = self.controller.replayer
+        total = frames_to_process([rp.source], state.policies)
+        done = [0]
+
+        def progress(n: int) -> None:
+            done[0] += n
+            if done[0] % 25 == 0 or done[0] >= total:
+                self.post_message(CompareProgress(done[0], total))
+
+        start = time.perf_counter()
+        try:
+            result = analyze([state.source], state.policies, rp.config, sources={state.source: rp.source},
+                             progress=progress)
+            msg = CompareReady(COMPARE_HEADERS, compare_rows(result, 0), state.policies[0],
+                               seconds=time.perf_counter() - start)
+        except Exception as e:  # noqa: BLE001 - shown on the screen, not lost in a worker
+            msg = CompareReady(COMPARE_HEADERS, error=f"{type(e).__name__}: {e}")
+        self.post_message(msg)
+
+    @on(CompareProgress)
+    def _compare_progress(self, msg: CompareProgress) -> None:
+        if self.compare is not None:
+            self.compare.done, self.compare.total = msg.done, msg.total
+            self._show_compare()
+
+    @on(CompareReady)
+    def _compare_ready(self, msg: CompareReady) -> None:
+        if self.compare is not None:
+            self.compare.ready = msg
+            self._show_compare()
+
+    def _show_compare(self) -> None:
+        for s in self.screen_stack:
+            if isinstance(s, CompareScreen) and s.is_mounted:
+                s.show(self.compare)
 
     def action_replay_marker(self, direction: int) -> None:
         self.controller.pause()

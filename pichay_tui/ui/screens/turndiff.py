@@ -30,11 +30,20 @@ class TurnDiffScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        t = self.query_one(Turns)
+        t.add_columns("REQ", "TURN", "CLIENT", "SENT", "SAVED", "Δ PAGES", "CACHE")
+        self.query_one("#diff-detail").border_title = "Client request → upstream"
+        self.reload(follow=False)
+        t.focus()
+
+    def reload(self, follow: bool) -> None:
+        """(Re)build from the view model's turn log — the current engine's, so a replay jump is followed. `follow`
+        selects the newest request (the frame just applied); otherwise the latest one with a fault or page change."""
         vm = self.app.vm
         self.records = vm.turns.for_session(vm.selected)
         t = self.query_one(Turns)
         t.border_title = f"Requests · {vm.selected or '—'}"
-        t.add_columns("REQ", "TURN", "CLIENT", "SENT", "SAVED", "Δ PAGES", "CACHE")
+        t.clear()
         for r in self.records:
             t.add_row(str(r.request_no), str(r.turn), tokens(r.tokens_in), tokens(r.tokens_out),
                       Text(tokens(r.saved), style="green" if r.saved else "grey42"),
@@ -42,12 +51,14 @@ class TurnDiffScreen(Screen):
                            style="dark_orange" if r.page_changes else "grey42"),
                       Text(tokens(r.predicted_invalidated) if r.predicted_invalidated else "·",
                            style="red" if r.predicted_invalidated else "grey42"))
-        self.query_one("#diff-detail").border_title = "Client request → upstream"
-        interesting = [i for i, r in enumerate(self.records) if r.faulted] or \
+        interesting = [] if follow else [i for i, r in enumerate(self.records) if r.faulted] or \
             [i for i, r in enumerate(self.records) if r.page_changes]
         if self.records:
-            t.move_cursor(row=interesting[-1] if interesting else len(self.records) - 1)
-        t.focus()
+            row = interesting[-1] if interesting else len(self.records) - 1
+            t.move_cursor(row=row)
+            self.query_one("#diff-text", Static).update(self.render_record(self.records[row]))
+        else:
+            self.query_one("#diff-text", Static).update(Text("no requests yet", style="grey50"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.records):

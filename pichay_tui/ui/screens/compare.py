@@ -1,0 +1,108 @@
+"""Policy comparison for the recording being replayed (`analyze --compare` as a screen).
+
+The app runs the analysis in a worker thread (core/analysis.py, fresh engines, nothing shared with the replay's own
+engine) and posts `CompareProgress` / `CompareReady`; this screen only renders the state it is given.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+
+
+@dataclass
+class CompareProgress(Message):
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CompareProgress)
+
+
+@dataclass
+class CompareReady(Message):
+    """The comparison finished: `headers` + `rows` (one per policy, then the clairvoyant bound), or an error."""
+
+    headers: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    primary: str = ""
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class CompareState:
+    source: str
+    frames: int
+    policies: list[str]
+    done: int = 0
+    total: int = 0
+    ready: CompareReady | None = None
+
+
+def compare_table(state: CompareState) -> Any:
+    r = state.ready
+    if r is None:
+        return Text(f"Replaying {state.frames:,} frames under {len(state.policies)} policies plus the clairvoyant "
+                    f"bound in the background…", style="grey70")
+    if r.error:
+        return Text(f"comparison failed: {r.error}", style="bold red")
+    cost_col = r.headers.index("cost")
+    policy_rows = [row for row in r.rows if row[0] != "clairvoyant"]
+    best = min(policy_rows, key=lambda row: int(row[cost_col].replace(",", "") or 0))[0] if policy_rows else ""
+    t = Table(expand=True, show_edge=False, pad_edge=False, header_style="bold grey70", border_style="grey35")
+    for i, h in enumerate(r.headers):
+        t.add_column(h, justify="left" if i == 0 or h == "thrash" else "right", no_wrap=True)
+    for row in r.rows:
+        name = row[0]
+        style = "grey50 italic" if name == "clairvoyant" else "bold #f0c674" if name == r.primary else ""
+        cells = [Text(c, style=style) for c in row]
+        if name == best:
+            cells[0] = Text.assemble((name, style or "bold"), ("  ★ best", "bold green"))
+        if row[-1]:
+            cells[-1] = Text(row[-1], style="bold red")
+        t.add_row(*cells)
+    legend = Text.assemble(
+        ("\n", ""), ("★", "bold green"), (" lowest cost · ", "grey58"), (r.primary, "bold #f0c674"),
+        (" the policy this replay runs · ", "grey58"), ("cost", "bold"),
+        (" = token-turns kept + handles + fault re-reads (docs/policies.md); ", "grey58"), ("× bound", "bold"),
+        (" against the clairvoyant optimum of the same recording", "grey58"),
+        (f"\ncomputed in {r.seconds:.1f} s on fresh engines (the replay's own position is untouched)", "grey42"))
+    return Group(t, legend)
+
+
+class CompareScreen(Screen):
+    BINDINGS = [Binding("escape,q,P", "app.pop_screen", "Back", id="compare.back")]
+
+    def __init__(self, state: CompareState) -> None:
+        super().__init__()
+        self.state = state
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="compare-box"):
+            yield ProgressBar(total=None, show_eta=False, id="compare-progress")
+            yield Static(id="compare-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        box = self.query_one("#compare-box")
+        box.border_title = f"Policy comparison · {self.state.source}"
+        box.border_subtitle = f"{self.state.frames:,} frames · {len(self.state.policies)} policies + bound · esc back"
+        self.show(self.state)
+
+    def show(self, state: CompareState) -> None:
+        self.state = state
+        bar = self.query_one(ProgressBar)
+        bar.display = state.ready is None
+        if state.total:
+            bar.update(total=state.total, progress=state.done)
+        self.query_one("#compare-table", Static).update(compare_table(state))
