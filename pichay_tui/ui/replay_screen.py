@@ -31,7 +31,8 @@ REPLAY_BINDINGS = [
     Binding("left", "replay_back", "Back", id="replay.back", tooltip="go back one frame (exact: snapshot + recompute)"),
     Binding("right_square_bracket", "replay_marker(1)", "Next mark", id="replay.next-marker", key_display="]",
             tooltip="jump past the next eviction, fault or zone change"),
-    Binding("left_square_bracket", "replay_marker(-1)", "Prev mark", id="replay.prev-marker", key_display="[",
+    Binding("left_square_bracket", "replay_marker(-1)", "Prev mark", show=False, id="replay.prev-marker",
+            key_display="[",
             tooltip="jump back to the previous eviction, fault or zone change"),
     Binding("home", "replay_jump(0)", "Start", show=False, id="replay.start"),
     Binding("end", "replay_jump(-1)", "End", show=False, id="replay.end"),
@@ -116,20 +117,46 @@ class ReplayHost:
             self.app.post_message(HostStatus("status", self.status_line()))
 
 
+TIMELINE_STYLE = {"e": "dark_orange", "F": "bold red", "z": "yellow", "▲": "bold #f0c674"}
+
+
 class ReplayScreen(MainScreen):
     """The live screen plus a timeline bar."""
 
     def compose(self):
-        yield from super().compose()
-        bar = Static("", id="replay-timeline")
-        bar.styles.dock = "bottom"
-        bar.styles.height = 2
-        yield bar
+        from textual.widgets import Footer
+
+        for widget in super().compose():
+            if isinstance(widget, Footer):              # the timeline sits above the footer, not over it
+                bar = Static("", id="replay-timeline")
+                bar.styles.height = 2
+                yield bar
+            yield widget
+
+    def on_mount(self) -> None:
+        from .widgets.header import HeaderBar
+
+        self.query_one(HeaderBar).offline = ""
+        super().on_mount()
 
     def show_timeline(self, controller: ReplayController, status: str) -> None:
+        from rich.text import Text
+
         bar = self.query_one("#replay-timeline", Static)
-        width = max(10, (self.size.width or 80) - 2)
-        bar.update(controller.timeline(width) + "\n" + status)
+        width = max(10, (self.size.width or 80) - 4)
+        line = Text()
+        for ch in controller.timeline(width):
+            line.append(ch, style=TIMELINE_STYLE.get(ch, "grey35"))
+        line.append("\n")
+        line.append(status, style="grey70")
+        line.append("   e eviction", style="dark_orange")
+        line.append(" · ", style="grey42")
+        line.append("F fault", style="bold red")
+        line.append(" · ", style="grey42")
+        line.append("z zone change", style="yellow")
+        line.append(" · ", style="grey42")
+        line.append("▲ here", style="bold #f0c674")
+        bar.update(line)
 
 
 class ReplayApp(PichayApp):

@@ -51,6 +51,41 @@ async def generate(out: Path, size: tuple[int, int] = (160, 48)) -> list[Path]:
         await pilot.press("escape", "question_mark")
         await pilot.pause(0.2)
         written.append(Path(app.save_screenshot("help.svg", str(out))))
+    written += await replay_screens(out, size)
+    return written
+
+
+async def replay_screens(out: Path, size: tuple[int, int]) -> list[Path]:
+    """The replay screen mid-session on the long thrashing sample (timeline with evictions and faults), and the
+    policy comparison for it."""
+    from ..core.config import PagerConfig
+    from ..core.replay import ReplayController, Replayer, load_source
+    from .replay_screen import ReplayApp
+    from .widgets.page_table import PageTable
+
+    sample = Path(__file__).resolve().parents[2] / "sample_sessions" / "long_thrash.jsonl.xz"
+    if not sample.exists():
+        return []
+    controller = ReplayController(Replayer(load_source(sample), PagerConfig(), keep_outbound=True))
+    app = ReplayApp(controller, label=sample.name)
+    written: list[Path] = []
+    async with app.run_test(size=size) as pilot:
+        faults = [m.frame for m in controller.markers if m.kind == "fault"]
+        mid = faults[len(faults) // 2] + 1 if faults else controller.total // 2
+        controller.jump(mid)
+        app.moved()
+        await pilot.pause(0.2)
+        table = app.screen.query_one(PageTable)
+        faulted = [i for i, r in enumerate(table.rows) if r.faults]
+        if faulted:
+            table.move_cursor(faulted[-1])
+        app.moved()
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("replay.svg", str(out))))
+        await pilot.press("P")
+        await _until(pilot, lambda: app.compare is not None and app.compare.ready is not None, timeout=300)
+        await pilot.pause(0.2)
+        written.append(Path(app.save_screenshot("replay-compare.svg", str(out))))
     return written
 
 

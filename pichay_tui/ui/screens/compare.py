@@ -6,8 +6,10 @@ engine) and posts `CompareProgress` / `CompareReady`; this screen only renders t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -59,7 +61,8 @@ def compare_table(state: CompareState) -> Any:
     cost_col = r.headers.index("cost")
     policy_rows = [row for row in r.rows if row[0] != "clairvoyant"]
     best = min(policy_rows, key=lambda row: int(row[cost_col].replace(",", "") or 0))[0] if policy_rows else ""
-    t = Table(expand=True, show_edge=False, pad_edge=False, header_style="bold grey70", border_style="grey35")
+    t = Table(expand=True, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold grey70",
+              border_style="grey35")
     for i, h in enumerate(r.headers):
         t.add_column(h, justify="left" if i == 0 or h == "thrash" else "right", no_wrap=True)
     for row in r.rows:
@@ -67,12 +70,12 @@ def compare_table(state: CompareState) -> Any:
         style = "grey50 italic" if name == "clairvoyant" else "bold #f0c674" if name == r.primary else ""
         cells = [Text(c, style=style) for c in row]
         if name == best:
-            cells[0] = Text.assemble((name, style or "bold"), ("  ★ best", "bold green"))
+            cells[0] = Text.assemble((name, style or "bold"), ("  ◀ best", "bold green"))
         if row[-1]:
             cells[-1] = Text(row[-1], style="bold red")
         t.add_row(*cells)
     legend = Text.assemble(
-        ("\n", ""), ("★", "bold green"), (" lowest cost · ", "grey58"), (r.primary, "bold #f0c674"),
+        ("\n", ""), ("◀ best", "bold green"), (" lowest cost · ", "grey58"), (r.primary, "bold #f0c674"),
         (" the policy this replay runs · ", "grey58"), ("cost", "bold"),
         (" = token-turns kept + handles + fault re-reads (docs/policies.md); ", "grey58"), ("× bound", "bold"),
         (" against the clairvoyant optimum of the same recording", "grey58"),
@@ -95,7 +98,7 @@ class CompareScreen(Screen):
 
     def on_mount(self) -> None:
         box = self.query_one("#compare-box")
-        box.border_title = f"Policy comparison · {self.state.source}"
+        box.border_title = f"Policy comparison · {Path(self.state.source).name}"
         box.border_subtitle = f"{self.state.frames:,} frames · {len(self.state.policies)} policies + bound · esc back"
         self.show(self.state)
 

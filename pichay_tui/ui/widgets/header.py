@@ -10,6 +10,7 @@ class HeaderBar(Widget):
     url: reactive[str] = reactive("")
     status: reactive[str] = reactive("")
     mode: reactive[str] = reactive("page")
+    offline: reactive[str] = reactive("proxy not listening")     # shown when there is no URL ("" in replay)
 
     def render(self) -> Text:
         t = Text()
@@ -24,8 +25,8 @@ class HeaderBar(Widget):
             t.append(self.url, style="bold green")
             t.append("   export ANTHROPIC_BASE_URL=", style="grey58")
             t.append(self.url, style="bold")
-        else:
-            t.append(" proxy not listening", style="grey50 italic")
+        elif self.offline:
+            t.append(f" {self.offline}", style="grey50 italic")
         if self.status:
             t.append("   ")
             t.append(self.status, style="#81a2be")

@@ -208,7 +208,7 @@ class PageTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         fixed = sum(c.width + 2 for i, c in enumerate(COLUMNS) if i != _ADDR) + 2
-        avail = self.scrollable_content_region.width or event.size.width
+        avail = event.size.width - self.styles.scrollbar_size_vertical   # as if the vertical scrollbar were shown
         address = max(ADDRESS_MIN, min(ADDRESS_MAX, avail - fixed))
         widths = tuple(address if i == _ADDR else c.width for i, c in enumerate(COLUMNS))
         if widths != self._widths:
