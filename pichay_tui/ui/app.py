@@ -25,6 +25,7 @@ from .messages import AgentOutput, CommandQueued, CommandRejected, HostStatus, O
 from .palette import OperatorCommands
 from .screens.dialogs import CollapseScreen, ConfirmScreen
 from .screens.main import MainScreen
+from .widgets.header import policy_label
 from .widgets.page_table import PageTable
 from .widgets.panels import SessionsTable
 
@@ -188,7 +189,8 @@ class PichayApp(ViewActions, App):
     def _host_status(self, msg: HostStatus) -> None:
         main = self._main()
         if main is not None and self.host is not None:
-            main.set_url(self.host.url or "", self.host.status_line(), self.engine.config.mode)
+            main.set_url(self.host.url or "", self.host.status_line(), self.engine.config.mode,
+                         policy_label(self.engine.config))
         if msg.level != "status":
             self.notify(msg.text, severity=msg.level)
 

@@ -21,6 +21,7 @@ from textual.widgets import Static
 from ..core.commands import CommandError
 from ..core.replay import ReplayController
 from ..core.turndiff import BodyTap
+from .widgets.header import policy_label
 from .app import PichayApp
 from .messages import HostStatus
 from .screens.compare import CompareProgress, CompareReady, CompareScreen, CompareState
@@ -197,7 +198,7 @@ class ReplayApp(PichayApp):
         for s in self.screen_stack:
             if isinstance(s, ReplayScreen) and s.ready:
                 s.show_timeline(self.controller, self.host.status_line())
-                s.set_url("", self.host.status_line(), self.engine.config.mode)
+                s.set_url("", self.host.status_line(), self.engine.config.mode, policy_label(self.engine.config))
             elif isinstance(s, TurnDiffScreen) and s.is_mounted:
                 s.reload(follow=True)
 

@@ -80,9 +80,9 @@ class MainScreen(Screen):
         self.query_one(PinTable).show(pins)
         self.query_one(PinTable).border_title = f"Pin set · {len(pins)}"
 
-    def set_url(self, url: str, status: str = "", mode: str = "page") -> None:
+    def set_url(self, url: str, status: str = "", mode: str = "page", policy: str = "") -> None:
         h = self.query_one(HeaderBar)
-        h.url, h.status, h.mode = url, status, mode
+        h.url, h.status, h.mode, h.policy = url, status, mode, policy
 
     def log_line(self, line: str) -> None:
         self.query_one("#agent-log", RichLog).write(line)

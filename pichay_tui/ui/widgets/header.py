@@ -11,6 +11,7 @@ class HeaderBar(Widget):
     status: reactive[str] = reactive("")
     mode: reactive[str] = reactive("page")
     offline: reactive[str] = reactive("proxy not listening")     # shown when there is no URL ("" in replay)
+    policy: reactive[str] = reactive("")                          # the policy and switches in force
 
     def render(self) -> Text:
         t = Text()
@@ -19,6 +20,9 @@ class HeaderBar(Widget):
         t.append(" demand paging for your agent's context ", style="grey58")
         if self.mode != "page":
             t.append(f" {self.mode} mode ", style="black on yellow")
+        if self.policy:
+            t.append(" ")
+            t.append(self.policy, style="#b294bb")
         t.append("\n")
         if self.url:
             t.append(" proxy ", style="grey58")
@@ -31,3 +35,10 @@ class HeaderBar(Widget):
             t.append("   ")
             t.append(self.status, style="#81a2be")
         return t
+
+
+def policy_label(config) -> str:
+    """`fifo τ4 ≥500B · cooperative on · trim off`: what is paging this context, at a glance."""
+    on = {True: "on", False: "off"}
+    return (f"{config.policy} τ{config.age_threshold} ≥{config.min_size}B · cooperative {on[bool(config.cooperative)]}"
+            f" · trim {on[bool(config.trim_tools)]}")
