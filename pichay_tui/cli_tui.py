@@ -74,7 +74,8 @@ def demo_command(pace: float, scripts: tuple[str, ...], workdir: str | None, **k
 @click.option("--out", type=click.Path(file_okay=False), default="screenshots", show_default=True)
 @click.option("--size", default="160x48", show_default=True, help="Terminal size COLSxROWS.")
 def screenshots_command(out: str, size: str) -> None:
-    """Run the demo headless and write SVGs of the main screen, page detail and turn diff into --out."""
+    """Run the demo and a replay headless; write SVGs of the main screen, page detail, turn diff, help, replay and
+    the replay's policy comparison into --out."""
     from .ui.screenshots import generate
 
     cols, rows = (int(x) for x in size.lower().split("x"))
