@@ -11,6 +11,16 @@ def step(eng, conv):
     return eng.handle_request(conv.body(), {})
 
 
+def read_then_age(eng, conv, path="/a.py", turns=5, tag="x"):
+    """Read `path`, then `turns` small tool turns: with τ = 4 the read is paged out before the last of them."""
+    conv.read(path)
+    step(eng, conv)
+    for i in range(turns):
+        conv.bash(f"{tag}{i}", lines=2)
+        r = step(eng, conv)
+    return r
+
+
 def test_reread_before_eviction_is_not_a_fault():
     eng, conv = engine(), Conversation()
     conv.read("/a.py")
@@ -22,13 +32,7 @@ def test_reread_before_eviction_is_not_a_fault():
 
 def test_fault_links_to_its_eviction_with_turns_and_seconds():
     eng, conv = engine(), Conversation()
-    conv.read("/a.py")
-    step(eng, conv)
-    for i in range(4):
-        conv.bash(f"x{i}", lines=2)
-        step(eng, conv)                    # /a.py evicted at turn 5
-    conv.bash("y", lines=2)
-    step(eng, conv)
+    read_then_age(eng, conv)               # /a.py evicted at turn 6 (age 4)
     conv.read("/a.py")                     # model asks again after seeing the handle
     r = step(eng, conv)
     s = eng.state()["sessions"][0]
@@ -42,11 +46,7 @@ def test_fault_links_to_its_eviction_with_turns_and_seconds():
 
 def test_rereads_of_resident_or_pinned_page_are_not_faults():
     eng, conv = engine(), Conversation()
-    conv.read("/a.py")
-    step(eng, conv)
-    for i in range(5):
-        conv.bash(f"x{i}", lines=2)
-        step(eng, conv)
+    read_then_age(eng, conv)
     for _ in range(3):
         conv.read("/a.py")                 # first is a fault; the next two hit a resident copy
         step(eng, conv)
@@ -55,16 +55,8 @@ def test_rereads_of_resident_or_pinned_page_are_not_faults():
 
 def test_fault_pins_same_content_and_changed_content_unpins():
     eng, conv = engine(), Conversation()
-    conv.read("/a.py")
-    step(eng, conv)
-    for i in range(5):
-        conv.bash(f"x{i}", lines=2)
-        step(eng, conv)
-    conv.read("/a.py")                     # fault
-    step(eng, conv)
-    for i in range(5):
-        conv.bash(f"z{i}", lines=2)
-        r = step(eng, conv)
+    read_then_age(eng, conv)
+    r = read_then_age(eng, conv, tag="z")  # the re-read faults; then it ages to τ and is pinned instead
     pages = [p for p in eng.state()["sessions"][0]["pages"] if p["address"] == "/a.py" and p["kind"] == "tool_result"]
     assert [p["state"] for p in pages] == ["evicted", "pinned"] and pages[1]["pin_reason"] == "fault"
     assert tool_result_texts(r.outbound)[6].startswith("1\t")          # pinned copy still sent in full
@@ -80,11 +72,7 @@ def test_fault_pins_same_content_and_changed_content_unpins():
 
 def test_unchanged_notice_for_evicted_file_is_served_from_backing_store():
     eng, conv = engine(), Conversation()
-    conv.read("/a.py")
-    step(eng, conv)
-    for i in range(5):
-        conv.bash(f"x{i}", lines=2)
-        step(eng, conv)
+    read_then_age(eng, conv)
     notice = UNCHANGED_PREFIXES[0] + ". The content from the earlier Read tool_result is still current."
     conv.call("Read", {"file_path": "/a.py"}, notice)
     r = step(eng, conv)
