@@ -53,6 +53,7 @@ HELP_SECTIONS = [
     ("View", ("view.", "focus.", "page.detail")),
     ("Navigation", ("nav.",)),
     ("Demo", ("demo.",)),
+    ("Replay", ("replay.",)),
     ("App", ("app.",)),
 ]
 

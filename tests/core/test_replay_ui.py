@@ -126,3 +126,23 @@ async def test_operator_commands_are_recorded_into_the_replay():
         c.jump(at + 1)
         assert c.engine.state() == forward
         assert c.engine.sessions[sid].pages[target.id].pinned
+
+
+@pytest.mark.asyncio
+async def test_help_lists_the_replay_keys():
+    from pichay_tui.ui.replay_screen import ReplayApp
+    from pichay_tui.ui.screens.help import HelpScreen
+
+    def help_text(app) -> str:
+        import re
+
+        assert isinstance(app.screen, HelpScreen)
+        return re.sub(r"<[^>]+>", "", app.export_screenshot()).replace("&#160;", " ")
+
+    c = ReplayController(Replayer(source(next(p for p in SAMPLE_FILES if p.name == "coding.jsonl")), PagerConfig()))
+    app = ReplayApp(c, label="coding")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = help_text(app)
+        assert "Replay" in text and "replay.step" in text and "replay.back" in text and "replay.next-marker" in text

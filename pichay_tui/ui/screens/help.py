@@ -25,20 +25,23 @@ class HelpScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         tables, seen = [], set()
+        # the replay app adds its own bindings (replay.*); list whatever the running app has beyond the shared ones
+        extra = [b for b in type(self.app).BINDINGS if isinstance(b, Binding) and b.id and b not in all_bindings()]
         for title, prefixes in HELP_SECTIONS + [("Palette", ())]:
             table = Table(box=None, expand=True, show_header=False, padding=(0, 1), title=title,
                           title_justify="left", title_style="bold #f0c674")
             table.add_column("key", style="bold", width=12)
             table.add_column("what", ratio=1)
             table.add_column("id", style="grey50", width=22)
-            for b in all_bindings():
+            for b in all_bindings() + extra:
                 if b.id in seen or not b.id or not prefixes or not b.id.startswith(prefixes):
                     continue
                 seen.add(b.id)
                 table.add_row(_keys(self.app, b), b.tooltip or b.description, b.id)
             if not prefixes:
                 table.add_row("ctrl+p", "command palette: the same named commands, offered for the selected page", "")
-            tables.append(table)
+            if table.row_count:
+                tables.append(table)
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Key bindings"
             box.border_subtitle = f"remap by id in {config_path().name} [keymap] · esc closes"
