@@ -147,10 +147,9 @@ class Engine(CooperativeMixin, StateMixin):
             s.request_no += 1
             s.last_ts = self._now
             req = s.request_no
-            known = len(s._msg_fp)
             s.ingest_header(body, req)
             new_results = s.ingest_messages(messages, req, self._now)
-            if len(messages) != known or len(s._msg_fp) != known or known == 0:
+            if not s.resent:
                 s.stats.requests += 1          # an identical re-send (client retry, restart) is not a new request
             if s.pending_splice:
                 place_splice(s, messages)

@@ -123,6 +123,7 @@ class IngestMixin:
     def ingest_messages(self, messages: list[dict], request_no: int, now: float) -> list[Page]:
         """Add pages for messages the session has not seen; returns new tool_result pages."""
         d = self.find_divergence(messages)
+        self.resent = d == len(self._msg_fp) == len(messages) > 0   # the same history again (a retry)
         self.check_client_clears(messages, d)
         if d < len(self._msg_fp):
             first_text = result_text(messages[0].get("content")) if messages else ""

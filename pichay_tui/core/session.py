@@ -101,6 +101,7 @@ class Session(IngestMixin):
         self.out_cache: dict[int, dict] = {}         # msg_index -> rebuilt outbound message (see outbound.py)
         self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
         self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
+        self.resent = False                          # the latest request repeated the previous history exactly
         self.dirty: set[str] = set()                 # pages changed since the last checkpoint
         self.pending_splice: dict[str, Any] | None = None   # phantom exchange waiting for its place in history
         self.splices: dict[int, list[dict]] = {}     # msg_index -> phantom blocks added to that message

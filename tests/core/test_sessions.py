@@ -120,3 +120,17 @@ def test_malformed_body_raises_value_error_for_fail_open():
         eng.handle_request({"messages": "nope", "tools": [{"name": "x"}]}, {})
     with pytest.raises(ValueError):
         eng.handle_request({"messages": [1, 2], "tools": [{"name": "x"}]}, {})
+
+
+def test_identical_resend_is_not_a_new_request_but_an_edited_last_message_is():
+    eng, conv = engine(), Conversation()
+    for i in range(3):
+        conv.read(f"/f{i}.py")
+        r = eng.handle_request(conv.body(), {})
+    s = eng.sessions[r.session_id]
+    assert s.stats.requests == 3
+    eng.handle_request(conv.body(), {})                  # a client retry of the same request
+    assert s.stats.requests == 3
+    conv.messages[-1]["content"][0]["content"] = "edited result " * 60
+    eng.handle_request(conv.body(), {})                  # same length, different last message: a new request
+    assert s.stats.requests == 4
