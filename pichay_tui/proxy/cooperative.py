@@ -15,7 +15,7 @@ from ..core.cooperative import PHANTOM_NAMES
 from ..core.exchange import ResponseSummary
 from ..core.stream_interceptor import StreamInterceptor, intercept_message
 from .streaming import Relay
-from .upstream import Upstream, sse_error
+from .upstream import Upstream, error_body, sse_error
 
 MAX_CONTINUATIONS = 4
 
@@ -34,9 +34,16 @@ class CooperativeRelay(Relay):
         self.parts: list[StreamInterceptor] = []
         self.continuations = 0
 
+    async def prepare(self) -> int | None:
+        """Non-streaming: the whole exchange (continuations included) completes before the status is sent."""
+        if self.sse:
+            return None
+        self._json_out = [chunk async for chunk in self._json()]
+        return 502 if self.failure else None
+
     async def chunks(self):
         if not self.sse:
-            async for chunk in self._json():
+            for chunk in getattr(self, "_json_out", []):
                 yield chunk
             return
         icpt = StreamInterceptor(phantom_tools=PHANTOM_NAMES, hold_message_end=True)
@@ -65,9 +72,13 @@ class CooperativeRelay(Relay):
                     resp, icpt = nxt, StreamInterceptor.continue_from(icpt)
                     self._extra = resp
                     continue
+                status = nxt.status_code if nxt is not None else "no response"
                 if nxt is not None:
                     await nxt.aclose()
-                self.failure = "continuation after phantom tool call failed"
+                # the client saw only part of a turn: fail it the way the API fails a broken stream, so it retries
+                self.failure = f"continuation after the model's memory tool call failed (upstream: {status})"
+                yield sse_error(self.failure, "overloaded_error" if status in (429, 529) else "api_error")
+                return
             elif icpt.phantom_calls:
                 real = [b["id"] for b in icpt.message.get("content", [])
                         if b.get("type") == "tool_use" and b.get("name") not in PHANTOM_NAMES]
@@ -105,9 +116,20 @@ class CooperativeRelay(Relay):
                 nxt = await self._post(body)
                 if nxt is not None and nxt.status_code == 200:
                     self.continuations += 1
-                    msg = orjson.loads(await nxt.aread())
+                    try:
+                        msg = orjson.loads(await nxt.aread())
+                    except (orjson.JSONDecodeError, httpx.HTTPError) as e:
+                        msg = None
+                        self.failure = f"continuation after the model's memory tool call failed: {e}"
+                    finally:
+                        await nxt.aclose()
+                    if isinstance(msg, dict) and msg.get("type") == "message":
+                        continue
+                self.failure = self.failure or "continuation after the model's memory tool call failed"
+                if nxt is not None:
                     await nxt.aclose()
-                    continue
+                yield error_body(self.failure, "api_error")
+                return
             elif calls:
                 results = self._phantom(calls)
                 self._splice([b["id"] for b in real], calls, results)

@@ -131,6 +131,10 @@ class Relay:
                 self.on_done(summary)
 
 
+    async def prepare(self) -> int | None:
+        """Work to do before the response status is sent; may return a different status (default: none)."""
+        return None
+
     async def _release(self) -> None:
         await self.resp.aclose()
 
@@ -155,7 +159,8 @@ class RelayResponse:
         self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
     async def _stream(self, send) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        status = await self.relay.prepare() or self.status
+        await send({"type": "http.response.start", "status": status, "headers": self.headers})
         async for chunk in self.relay.chunks():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -93,3 +93,60 @@ async def test_claude_code_with_cooperative_memory(tmp_path):
     assert "<memory_cleanup>" not in run.stdout
     main = [s for s in state["sessions"] if s["stats"]["requests"] > 1][0]
     assert main["stats"]["releases"] >= 1 and main["stats"]["minor_faults"] >= 1
+
+
+class FailContinuations:
+    """ASGI wrapper: answers 529 to the proxy's continuation requests (those carrying a phantom tool_use)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.failed = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != "/v1/messages":
+            return await self.app(scope, receive, send)
+        chunks = []
+        while True:
+            msg = await receive()
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if b'"name":"memory_release"' in body and b'"type":"tool_use"' in body:
+            self.failed += 1
+            payload = b'{"type":"error","error":{"type":"overloaded_error","message":"busy"}}'
+            await send({"type": "http.response.start", "status": 529,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_failed_continuation_reaches_the_client_as_an_error(tmp_path, stream):
+    import anthropic
+
+    from pichay_tui.sim.tool_defs import TOOLS
+
+    work = create_sample_project(tmp_path / "work")
+    app = FailContinuations(create_upstream_app(script="cooperative", workdir=work))
+    async with run_upstream(app) as up:
+        async with ProxyServer(ProxyOptions(port=0, upstream=up)) as proxy:
+            agent = SimulatedAgent(proxy.url, work, script="cooperative", stream=stream, retries=0)
+            with pytest.raises(Exception):
+                await agent.run()
+            assert app.failed == 1
+            # the proxy keeps serving: a plain request afterwards works
+            client = anthropic.AsyncAnthropic(api_key="dummy", base_url=proxy.url, max_retries=0)
+            msg = await client.messages.create(model="claude-sim-1", max_tokens=50, tools=TOOLS,
+                                               messages=[{"role": "user", "content": "[sim-script:coding] hi"}])
+            assert msg.content
