@@ -17,7 +17,7 @@ from .events import Event
 from .exchange import Exchange, ResponseSummary
 
 FORMAT = "pichay-recording"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization",
                             "anthropic-admin-key"})
 
@@ -64,17 +64,124 @@ def apply_outbound(body: dict[str, Any], diff: Mapping[str, Any]) -> dict[str, A
     return out
 
 
+class BodyDelta:
+    """Stores each request body of a session as a delta against that session's previous one.
+
+    An agent re-sends its whole history every call, so full bodies make a recording grow with the square of the
+    session's length; a delta keeps the common prefix by reference (`keep` messages of the `base` request), the
+    messages after it, and the top-level keys that changed. Equality, not hashing, decides the prefix: exact.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def remember(self, xid: int, session: str, body: Any) -> None:
+        if session and isinstance(body, dict):
+            self._last[session] = (xid, body)
+
+    def encode(self, xid: int, session: str, body: Any) -> dict[str, Any]:
+        if not session or not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return {"body": body}
+        prev, self._last[session] = self._last.get(session), (xid, body)
+        if prev is None:
+            return {"body": body}
+        base_id, base = prev
+        pm, m = base["messages"], body["messages"]
+        k, n = 0, min(len(pm), len(m))
+        while k < n and pm[k] == m[k]:
+            k += 1
+        top = {key: v for key, v in body.items() if key != "messages" and (key not in base or base[key] != v)}
+        removed = [key for key in base if key not in body]
+        return {"body_delta": {"base": base_id, "keep": k, "append": m[k:], "top": top, "removed": removed}}
+
+    def encode_outbound(self, xid: int, session: str, body: Any, outbound: Any) -> dict[str, Any]:
+        """The outbound against the request body and the session's previous outbound.
+
+        A message stays out if it is the client's own; a rewritten message (a handle) that equals the one at the
+        same index of the previous outbound is named by index only; only messages new to both are stored.
+        """
+        key = "\0out:" + session
+        if outbound is body or not session or not isinstance(outbound, dict) or not isinstance(body, dict):
+            if session:
+                self.remember(xid, key, outbound)
+            return {"kind": "same"} if outbound is body else outbound_diff(body, outbound)
+        prev = self._last.get(key)
+        self.remember(xid, key, outbound)
+        diff = outbound_diff(body, outbound)
+        if prev is None or diff.get("kind") != "diff":
+            return diff
+        pm = prev[1].get("messages") or [] if isinstance(prev[1], dict) else []
+        stored, from_prev = {}, []
+        for i, m in diff["messages"].items():
+            j = int(i)
+            if j < len(pm) and pm[j] == m:
+                from_prev.append(j)
+            else:
+                stored[i] = m
+        po = prev[1] if isinstance(prev[1], dict) else {}
+        top = {k: v for k, v in diff["top"].items() if po.get(k, object()) != v}
+        return {**diff, "kind": "diff2", "base": prev[0], "messages": stored, "from_prev": from_prev,
+                "top": top, "top_from_prev": [k for k in diff["top"] if k not in top]}
+
+
+def resolve_body(rec: Mapping[str, Any], bases: dict[str, tuple[int, Any]], delta: Any = None,
+                 key: str | None = None) -> Any:
+    """The full body of a record (format 2 delta, or stored whole); it becomes its session's next base.
+
+    `bases` holds one (request id, body) per session, so reading stays bounded however long the recording is.
+    """
+    delta = rec.get("body_delta") if delta is None else delta
+    key = rec.get("session") if key is None else key
+    if not delta:
+        body = rec.get("body")
+    else:
+        base_id, base = bases.get(key, (None, None))
+        if base_id != delta["base"] or not isinstance(base, dict):
+            raise RecordingError(f"request {rec.get('id')}: its base request {delta['base']} is missing")
+        body = {k: v for k, v in base.items() if k not in set(delta.get("removed") or ())}
+        body.update(delta.get("top") or {})
+        body["messages"] = base["messages"][: delta["keep"]] + list(delta.get("append") or [])
+    if isinstance(body, dict) and key:
+        bases[key] = (rec["id"], body)
+    return body
+
+
 def request_record(xid: int, ts: float, method: str, path: str, headers: Mapping[str, str], body: Any,
                    outbound: Any, *, session: str = "", request_no: int = 0, side: bool = False,
                    engine: bool = False, sent: str = "original", failure: str | None = None,
-                   events: list[Event] = ()) -> dict[str, Any]:
+                   events: list[Event] = (), delta: BodyDelta | None = None) -> dict[str, Any]:
     """`engine`: the live engine's handle_request processed it (replay repeats exactly those);
-    `sent`: which bytes went upstream, "original" (the client's bytes) or "outbound" (orjson of outbound)."""
+    `sent`: which bytes went upstream, "original" (the client's bytes) or "outbound" (orjson of outbound);
+    with `delta`, the body is stored against the session's previous request (format 2)."""
+    if delta is None:
+        stored, out = {"body": body}, outbound_diff(body, outbound)
+    else:
+        stored = delta.encode(xid, session, body)
+        out = delta.encode_outbound(xid, session, body, outbound)
     return {"type": "request", "id": xid, "ts": ts, "method": method, "path": path,
             "headers": safe_headers(headers), "session": session, "request_no": request_no, "side": side,
             "engine": engine,
-            "body": body, "outbound": outbound_diff(body, outbound), "sent": sent, "failure": failure,
+            **stored, "outbound": out, "sent": sent, "failure": failure,
             "events": [e.to_dict() for e in events]}
+
+
+def resolve_outbound(rec: Mapping[str, Any], body: Any, bases: dict[str, tuple[int, Any]]) -> Any:
+    """The outbound of a record: the body itself, a diff against it, or (format 2) a diff that also names messages
+    repeated from the session's previous outbound."""
+    diff = rec.get("outbound") or {"kind": "same"}
+    key = "\0out:" + rec["session"] if rec.get("session") else ""
+    if diff.get("kind") == "diff2":
+        base_id, base = bases.get(key, (None, None))
+        if base_id != diff["base"] or not isinstance(base, dict):
+            raise RecordingError(f"request {rec.get('id')}: the outbound of its base request {diff['base']} is missing")
+        pm = base.get("messages") or []
+        diff = {**diff, "kind": "diff", "messages": {**{str(j): pm[j] for j in diff.get("from_prev") or ()},
+                                                     **(diff.get("messages") or {})},
+                "top": {**{k: base[k] for k in diff.get("top_from_prev") or ()}, **(diff.get("top") or {})}}
+    out = apply_outbound(body, diff) if isinstance(body, dict) else body
+    if isinstance(out, dict) and key:
+        bases[key] = (rec["id"], out)
+    return out
 
 
 def response_record(xid: int, ts: float, session: str, summary: ResponseSummary, duration_ms: float,
@@ -104,7 +211,12 @@ def _v0_to_v1(rec: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(rec: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 always stored full bodies, which format 2 still reads as they are."""
+    return rec
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def migrate_record(rec: dict[str, Any], version: int) -> dict[str, Any]:
@@ -189,13 +301,14 @@ def _events(rec: Mapping[str, Any]) -> list[Event]:
 def read_recording(path: str | Path) -> Iterator[Step]:
     """Header excluded, every engine call in the order the live engine saw it (see `replay`)."""
     requests: dict[int, RecordedRequest] = {}
+    bases: dict[str, tuple[int, Any]] = {}
     for rec in iter_records(path):
         kind = rec.get("type")
         if kind == "request":
-            body = rec.get("body")
+            body = resolve_body(rec, bases)
             ex = Exchange(body=body, headers=dict(rec.get("headers") or {}), ts=rec.get("ts", 0.0),
                           path=rec.get("path", "/v1/messages"), source="recording")
-            out = apply_outbound(body, rec["outbound"]) if isinstance(body, dict) else body
+            out = resolve_outbound(rec, body, bases)
             step = RecordedRequest(rec["id"], ex, out, rec.get("session", ""), rec.get("request_no", 0),
                                    rec.get("side", False), rec.get("engine", False), rec.get("sent", "original"),
                                    rec.get("method", "POST"), rec.get("failure"), _events(rec))

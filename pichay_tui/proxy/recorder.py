@@ -26,6 +26,7 @@ class Recorder:
         self._pending: list[Event] = []
         self._unsubscribe = engine.subscribe(self._pending.append)
         self._next_id = 0
+        self._delta = rec.BodyDelta()          # bodies stored against the session's previous request
         cfg = engine.config
         config = {"mode": cfg.mode, "policy": cfg.policy, "age_threshold": cfg.age_threshold,
                   "min_size": cfg.min_size, "zones": {"window": cfg.zones.window, "advisory": cfg.zones.advisory,
@@ -51,7 +52,8 @@ class Recorder:
 
     def request(self, xid: int, ts: float, method: str, path: str, headers: Mapping[str, str], body: Any,
                 outbound: Any, **kw: Any) -> None:
-        self._write(rec.request_record(xid, ts, method, path, headers, body, outbound, events=self._drain(), **kw))
+        self._write(rec.request_record(xid, ts, method, path, headers, body, outbound, events=self._drain(),
+                                       delta=self._delta, **kw))
 
     def response(self, xid: int, ts: float, session: str, summary: ResponseSummary, duration_ms: float,
                  failure: str | None = None) -> None:

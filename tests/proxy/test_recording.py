@@ -49,7 +49,7 @@ async def test_recording_has_no_secrets_and_replays_to_the_same_pages(make_proxy
     raw = path.read_bytes()
     assert DUMMY_KEY.encode() not in raw
     header = orjson.loads(raw.splitlines()[0])
-    assert header["type"] == "header" and header["format"] == "pichay-recording" and header["format_version"] == 1
+    assert header["type"] == "header" and header["format"] == "pichay-recording" and header["format_version"] == 2
     assert header["config"]["age_threshold"] == 4
 
     steps = list(rec.read_recording(path))
@@ -70,6 +70,12 @@ async def test_recording_has_no_secrets_and_replays_to_the_same_pages(make_proxy
     live_kinds = [e.kind for s in steps for e in s.events if e.kind != "command_queued"]
     assert [e.kind for e in events if e.kind != "command_queued"] == live_kinds
     assert [ex.body for ex in rec.load_exchanges(path)] == [s.exchange.body for s in requests]
+    # format 2 stores each body against the session's previous one, and rebuilds exactly what the client sent
+    stored = [orjson.loads(line) for line in raw.splitlines()[1:]]
+    deltas = [r for r in stored if r["type"] == "request" and "body_delta" in r]
+    assert deltas and all("body" not in r for r in deltas)
+    assert [s.exchange.body["messages"] for s in requests][: len(result.requests)] == \
+        [b["messages"] for b in result.requests]
 
 
 def test_outbound_diff_roundtrip():
@@ -93,7 +99,8 @@ def test_reader_migrates_v0_and_tolerates_a_truncated_tail(tmp_path):
               "response": {"status": 200, "usage": {"input_tokens": 3}, "stop_reason": "end_turn"}}]
     path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines) + b'{"type": "requ')
     records = list(rec.iter_records(path))
-    assert records[0]["format_version"] == 1 and records[1]["sent"] == "original" and records[1]["engine"]
+    assert records[0]["format_version"] == 2 and records[0]["migrated_from"] == 0
+    assert records[1]["sent"] == "original" and records[1]["engine"]
     [req, resp] = list(rec.read_recording(path))
     assert req.exchange.response.usage == {"input_tokens": 3} and resp.response.stop_reason == "end_turn"
     engine = Engine()
@@ -115,3 +122,44 @@ def test_reader_refuses_foreign_and_future_files(tmp_path):
 def test_safe_headers_drop_every_secret():
     h = {"X-Api-Key": "k", "Authorization": "Bearer k", "Cookie": "c", "anthropic-version": "v", "user-agent": "u"}
     assert rec.safe_headers(h) == {"anthropic-version": "v", "user-agent": "u"}
+
+
+def test_format_1_files_with_whole_bodies_still_read_and_replay(tmp_path):
+    """A format-1 recording (every body whole) reads through the format-2 reader and replays the same."""
+    from pichay_tui.core.synthetic import Conversation
+
+    conv = Conversation("v1")
+    live = Engine(PagerConfig())
+    lines = [{"type": "header", "format": "pichay-recording", "format_version": 1, "ts": 0, "config": {}}]
+    for i in range(7):
+        conv.read(f"/f{i}.py")
+        body = conv.body()
+        r = live.handle_request(body, {}, now=float(i))
+        lines.append(rec.request_record(i + 1, float(i), "POST", "/v1/messages", {}, body, r.outbound,
+                                        session=r.session_id, request_no=r.request_no, engine=True,
+                                        sent="outbound" if r.changed else "original"))
+    lines[0]["format_version"] = 1
+    path = tmp_path / "v1.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    assert all("body" in x for x in lines[1:])                         # whole bodies, as format 1 wrote them
+    engine = Engine(PagerConfig())
+    rec.replay(path, engine)
+    assert page_states(engine.state()) == page_states(live.state())
+
+
+def test_body_delta_roundtrip_with_rewrites_and_two_sessions():
+    delta, bases = rec.BodyDelta(), {}
+    bodies = [
+        ("a", {"model": "m", "messages": [{"role": "user", "content": "1"}]}),
+        ("b", {"model": "m", "messages": [{"role": "user", "content": "x"}]}),
+        ("a", {"model": "m", "messages": [{"role": "user", "content": "1"}, {"role": "assistant", "content": "2"},
+                                          {"role": "user", "content": "3"}]}),
+        ("a", {"model": "m2", "messages": [{"role": "user", "content": "1"}, {"role": "assistant", "content": "2b"},
+                                           {"role": "user", "content": "3"}], "tools": []}),   # a rewrite mid-history
+        ("a", {"messages": [{"role": "user", "content": "summary"}]}),                    # compaction: shorter
+    ]
+    for xid, (session, body) in enumerate(bodies, 1):
+        stored = delta.encode(xid, session, body)
+        record = {"id": xid, "session": session, **stored}
+        assert rec.resolve_body(orjson.loads(orjson.dumps(record)), bases) == body
+    assert "body_delta" in delta.encode(9, "b", {"model": "m", "messages": [{"role": "user", "content": "x"}] * 2})

@@ -44,7 +44,7 @@ async def test_serve_subprocess(upstream, tmp_path, sig):
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert (tmp_path / "state").is_dir()
-    assert record.read_bytes().startswith(b'{"type":"header","format":"pichay-recording","format_version":1')
+    assert record.read_bytes().startswith(b'{"type":"header","format":"pichay-recording","format_version":2')
 
 
 async def test_serve_warns_for_non_loopback_host(upstream):
