@@ -174,3 +174,24 @@ def test_pin_decay_releases_fault_pins_after_they_decay():
 
     assert run("fifo").pin_reason is not None
     assert run("pin_decay").state is PageState.EVICTED
+
+
+def test_fifo_adaptive_backs_off_when_fifo_thrashes():
+    """Six files read round-robin with τ = 4 and no fault pinning: FIFO faults on every re-read; the adaptive
+    policy notices the fault rate, raises τ for that session, and the faults stop."""
+    from pichay_tui.core.engine import Engine
+    from pichay_tui.core.synthetic import Conversation
+
+    def run(policy: str):
+        eng = Engine(PagerConfig(policy=policy, fault_pinning=False))
+        conv = Conversation("thrash")
+        for t in range(60):
+            conv.read(f"/src/m{t % 6}.py")
+            r = eng.handle_request(conv.body(), {})
+        return eng, eng.sessions[r.session_id]
+
+    _, fifo = run("fifo")
+    eng, adaptive = run("fifo_adaptive")
+    assert fifo.stats.faults >= 40 and fifo.stats.faults / fifo.stats.evictions > 0.8
+    assert adaptive.stats.faults <= fifo.stats.faults // 3
+    assert eng.policy.tau[adaptive.id] > 4
