@@ -114,6 +114,7 @@ class ViewModel:
         self._dirty_pages: dict[str, set[str]] = {}
         self._turn_seen: dict[str, int] = {}
         self._dirty_sessions: set[str] = set()
+        self._fault_rows: dict[str, tuple[list[FaultRow], dict[str, int], Any, Any]] = {}
         self.events_seen = 0
         self.kind_counts: dict[str, int] = {}
         self.last_event: ev.Event | None = None
@@ -145,6 +146,7 @@ class ViewModel:
         self._pending_rows.clear()
         self._hidden_stale.clear()
         self._dirty_pages.clear()
+        self._fault_rows.clear()
         self.history.clear()
         self.turns = TurnLog()
         if self.selected not in engine.sessions:
@@ -275,17 +277,22 @@ class ViewModel:
                      nxt[0] if nxt else "", nxt[1] if nxt else 0)
 
     def faults(self, sid: str | None = None) -> list[FaultRow]:
+        """The session's faults, oldest first. `s.faults` only grows, so rows are built once and only new faults are
+        added on later calls (a long thrashing session has thousands)."""
         s = self.session(sid)
         if s is None:
             return []
-        seen: dict[str, int] = {}
-        out = []
-        for f in s.faults:
+        rows, seen, src, last = self._fault_rows.get(s.id) or ([], {}, s, None)
+        n = len(rows)
+        if src is not s or len(s.faults) < n or (n and s.faults[n - 1] is not last):
+            rows, seen, n = [], {}, 0                # another session object (replay jump) or a rewritten list
+        for f in s.faults[n:]:
             seen[f.key] = seen.get(f.key, 0) + 1
             p = s.pages.get(f.page)
-            out.append(FaultRow(f.page, p.tool or "" if p else "", p.address if p else f.key, f.turn,
-                                f.eviction_turn, f.turns_since, f.seconds_since, f.major, seen[f.key], f.tokens))
-        return out
+            rows.append(FaultRow(f.page, p.tool or "" if p else "", p.address if p else f.key, f.turn,
+                                 f.eviction_turn, f.turns_since, f.seconds_since, f.major, seen[f.key], f.tokens))
+        self._fault_rows[s.id] = (rows, seen, s, s.faults[-1] if s.faults else None)
+        return list(rows)
 
     def thrash_warning(self, sid: str | None = None) -> str:
         """Non-empty when pages keep cycling: an address faulted twice, or 3+ faults within the last 2τ turns."""

@@ -81,7 +81,7 @@ class PichayApp(ViewActions, App):
         main = self._main()
         if main is None:
             return
-        main.update_view(self.vm, True)
+        main.update_view(self.vm, force or bool(changed))
         self.refresh_bindings_if_changed()
         self.post_message(ViewRefreshed(changed, [e.kind for e in batch], dict(self.vm.kind_counts)))
 

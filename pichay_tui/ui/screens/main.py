@@ -20,6 +20,7 @@ class MainScreen(Screen):
         super().__init__(id="main")
         self.root = root
         self.ready = False
+        self._shown_titles: dict[str, tuple[str, str | None]] = {}
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
@@ -51,6 +52,9 @@ class MainScreen(Screen):
 
     # ---- attributes down ----
     def update_view(self, vm: ViewModel, sessions_changed: bool) -> None:
+        """Push the view model into the panes. Each pane repaints only when its own input changed: the tables
+        compare rows, the gauge compares values, titles are set only when their text differs (setting a border
+        title repaints the whole pane)."""
         pages = self.query_one(PageTable)
         if sessions_changed:
             self.query_one(SessionsTable).show(vm.sessions())
@@ -58,8 +62,6 @@ class MainScreen(Screen):
         pages.sync(rows, (vm.sort_key, vm.sort_reverse))
         total = vm.page_count()
         sort = vm.sort_key + (" ↓" if vm.sort_reverse else "")
-        box = self.query_one("#pages-box")
-        box.border_title = f"Pages · {vm.selected or '—'} · {len(rows):,}/{total:,}"
         bits = [f"sort {sort}"]
         if vm.filter.text:
             bits.append(f"filter {vm.filter.text}")
@@ -67,18 +69,27 @@ class MainScreen(Screen):
             bits.append("follow")
         if vm.show_all:
             bits.append("all blocks")
-        box.border_subtitle = " · ".join(bits)
+        self._titles("#pages-box", f"Pages · {vm.selected or '—'} · {len(rows):,}/{total:,}", " · ".join(bits))
         self.query_one(MemoryGauge).gauge = vm.gauge()
         faults = self.query_one(FaultTable)
         faults.show(vm.faults())
         warn = vm.thrash_warning()
-        faults.border_subtitle = f"⚠ {warn}" if warn else ""
-        faults.set_class(bool(warn), "thrashing")
         s = vm.session()
-        faults.border_title = f"Fault timeline · {s.stats.faults if s else 0}"
+        self._titles("#faults", f"Fault timeline · {s.stats.faults if s else 0}", f"⚠ {warn}" if warn else "")
+        faults.set_class(bool(warn), "thrashing")
         pins = vm.pins()
         self.query_one(PinTable).show(pins)
-        self.query_one(PinTable).border_title = f"Pin set · {len(pins)}"
+        self._titles("#pins", f"Pin set · {len(pins)}")
+
+    def _titles(self, selector: str, title: str, subtitle: str | None = None) -> None:
+        """Set a pane's border title (and subtitle) only if it changed."""
+        key = (title, subtitle)
+        if self._shown_titles.get(selector) != key:
+            self._shown_titles[selector] = key
+            w = self.query_one(selector)
+            w.border_title = title
+            if subtitle is not None:
+                w.border_subtitle = subtitle
 
     def set_url(self, url: str, status: str = "", mode: str = "page", policy: str = "") -> None:
         h = self.query_one(HeaderBar)

@@ -23,12 +23,16 @@ class MemoryGauge(Widget):
         for amount, char, style in parts:
             cells += [(char, style)] * int(round(amount / g.window * width))
         cells = cells[:width]
-        for i in range(width):
-            if i < len(cells):
-                ch, style = cells[i]
-            else:
-                ch, style = ("┊", ZONE_COLOURS[marks[i]]) if i in marks else ("·", "grey30")
-            t.append(ch, style=style)
+        for i in range(len(cells), width):
+            cells.append(("┊", ZONE_COLOURS[marks[i]]) if i in marks else ("·", "grey30"))
+        run, run_style = "", None          # one span per run of equal cells, not per cell: a span costs ~3 µs a paint
+        for ch, style in cells:
+            if style != run_style and run:
+                t.append(run, style=run_style)
+                run = ""
+            run, run_style = run + ch, style
+        if run:
+            t.append(run, style=run_style)
         return t
 
     def _labels(self, width: int, g: Gauge) -> Text:

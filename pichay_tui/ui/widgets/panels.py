@@ -1,86 +1,85 @@
-"""Small tables beside the page table: sessions, the fault timeline (with thrash warning) and the pin set."""
+"""Small tables beside the page table: sessions, the fault timeline (newest first) and the pin set.
+
+All three are `VirtualTable`s: a refresh with unchanged rows costs one list comparison and no repaint, and a long
+session's thousand faults cost no more to show than ten (only the visible rows are rendered).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ...core.viewmodel import FaultRow, PinRow, SessionRow
-from ..bindings import TABLE_BINDINGS
-from .format import num, short_addr, tokens, zone_cell
+from .cells import NONE, Column, Parts, num, style
+from .format import PENDING_LABEL, ZONE_STYLE, short_addr, tokens
+from .vtable import VirtualTable
+
+BOLD, GREY62, GREY70, RED, YELLOW = style("bold"), style("grey62"), style("grey70"), style("red"), style("yellow")
+GREEN, ORANGE, CYAN, BOLD_RED, PEND = style("green"), style("dark_orange"), style("cyan"), style("bold red"), \
+    style("bold yellow")
+ZONES = {zone: style(spec) for zone, spec in ZONE_STYLE.items()}
 
 
-class _Table(DataTable):
-    BINDINGS = TABLE_BINDINGS
-    COLUMNS: tuple[tuple[str, int | None], ...] = ()
-
-    def __init__(self, **kw) -> None:
-        super().__init__(cursor_type="row", **kw)
-        self._shown: list[tuple] = []
-        self.root = ""
-
-    def on_mount(self) -> None:
-        for label, width in self.COLUMNS:
-            self.add_column(label, width=width)
-
-    def set_rows(self, rows: list[tuple], keys: list[str]) -> None:
-        """Replace the rows only when they differ (these tables are small), keeping the cursor."""
-        if rows == self._shown:
-            return
-        at = self.cursor_row
-        self.clear()
-        for cells, key in zip(rows, keys):
-            self.add_row(*cells, key=key)
-        self._shown = rows
-        if rows:
-            self.move_cursor(row=min(max(at, 0), len(rows) - 1))
-
-
-class SessionsTable(_Table):
-    COLUMNS = (("SESSION", 8), ("CLIENT", 16), ("TURN", 4), ("ZONE", 11), ("RESIDENT", 8), ("EVICTED", 7),
-               ("FLT", 3), ("RATE", 5))
+class SessionsTable(VirtualTable):
+    COLUMNS = (Column("id", "SESSION", 8), Column("client", "CLIENT", 16), Column("turn", "TURN", 4, True),
+               Column("zone", "ZONE", 11), Column("resident", "RESIDENT", 8, True),
+               Column("evicted", "EVICTED", 7, True), Column("faults", "FLT", 3, True), Column("rate", "RATE", 5, True))
 
     @dataclass
     class Chosen(Message):
         session: str
 
+    def key(self, row: SessionRow) -> str:
+        return row.id
+
+    def cells(self, s: SessionRow) -> list[Parts]:
+        rate = (f"{s.fault_rate:.0%}", RED if s.fault_rate > 0.3 else NONE) if s.evictions else ("·", NONE)
+        return [[(s.id, BOLD)], [(("└ " if s.parent else "") + s.client, GREY70)], [num(s.turns)],
+                [(s.zone, ZONES.get(s.zone, NONE))], [(tokens(s.resident), GREEN)], [(tokens(s.evicted), ORANGE)],
+                [num(s.faults)], [rate]]
+
     def show(self, sessions: list[SessionRow]) -> None:
-        rows = [(Text(s.id, style="bold"), Text(("└ " if s.parent else "") + s.client, style="grey70"),
-                 num(s.turns), zone_cell(s.zone), Text(tokens(s.resident), justify="right", style="green"),
-                 Text(tokens(s.evicted), justify="right", style="dark_orange"), num(s.faults),
-                 Text(f"{s.fault_rate:.0%}" if s.evictions else "·", justify="right",
-                      style="red" if s.fault_rate > 0.3 else "")) for s in sessions]
-        self.set_rows(rows, [s.id for s in sessions])
+        self.set_rows(sessions)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        if event.row_key is not None and event.row_key.value:
-            self.post_message(self.Chosen(event.row_key.value))
+    def selected_changed(self, row: SessionRow) -> None:
+        self.post_message(self.Chosen(row.id))
 
 
-class FaultTable(_Table):
-    COLUMNS = (("TURN", 4), ("ADDRESS", 22), ("OUT→BACK", 9), ("TYPE", 5), ("×", 2))
+class FaultTable(VirtualTable):
+    """The session's faults, newest on top. The cursor stays on the newest fault while it is at the top, otherwise
+    on the same fault as new ones arrive above it."""
+
+    COLUMNS = (Column("turn", "TURN", 4, True), Column("address", "ADDRESS", 22), Column("gap", "OUT→BACK", 9),
+               Column("type", "TYPE", 5), Column("refaults", "×", 2))
+
+    def cells(self, f: FaultRow) -> list[Parts]:
+        gap = f"t{f.eviction_turn}+{f.turns_since}"
+        if f.seconds_since >= 1:
+            gap += f" {f.seconds_since:.0f}s"
+        return [[num(f.turn)], [(short_addr(f.address, self.root, 22), NONE)], [(gap, GREY70)],
+                [("major", RED) if f.major else ("minor", YELLOW)],
+                [(str(f.refaults), BOLD_RED if f.refaults > 1 else NONE)]]
 
     def show(self, faults: list[FaultRow]) -> None:
-        rows, keys = [], []
-        for i, f in enumerate(reversed(faults)):
-            gap = f"t{f.eviction_turn}+{f.turns_since}"
-            if f.seconds_since:
-                gap += f" {f.seconds_since:.0f}s" if f.seconds_since >= 1 else ""
-            rows.append((num(f.turn), Text(short_addr(f.address, self.root, 22)), Text(gap, style="grey70"),
-                         Text("major" if f.major else "minor", style="red" if f.major else "yellow"),
-                         Text(str(f.refaults), style="bold red" if f.refaults > 1 else "")))
-            keys.append(f"{f.page}:{len(faults) - i}")
-        self.set_rows(rows, keys)
+        """`faults` oldest first, as the view model gives them."""
+        if len(faults) == len(self._rows) and (not faults or faults[-1] is self._rows[0] or faults[-1] == self._rows[0]):
+            return                                     # faults are only ever appended: same count, same newest
+        at_top = self._cursor == 0
+        self.set_rows(faults[::-1], 0 if at_top else None)
+        if not at_top:
+            self.scroll_to_cursor()
 
 
-class PinTable(_Table):
-    COLUMNS = (("PAGE", 10), ("ADDRESS", 20), ("WHY", 8), ("SINCE", 5))
+class PinTable(VirtualTable):
+    COLUMNS = (Column("page", "PAGE", 10), Column("address", "ADDRESS", 20), Column("why", "WHY", 8),
+               Column("since", "SINCE", 5, True))
+
+    def key(self, row: PinRow) -> str:
+        return row.page
+
+    def cells(self, p: PinRow) -> list[Parts]:
+        why = (f"→ {PENDING_LABEL.get(p.pending, p.pending)}", PEND) if p.pending else (p.reason, CYAN)
+        return [[(p.page, GREY62)], [(short_addr(p.address, self.root, 20), NONE)], [why], [(f"t{p.since_turn}", NONE)]]
 
     def show(self, pins: list[PinRow]) -> None:
-        rows = [(Text(p.page, style="grey62"), Text(short_addr(p.address, self.root, 20)),
-                 Text(p.reason, style="cyan") if not p.pending else Text("→ pin", style="bold yellow"),
-                 Text(f"t{p.since_turn}", justify="right")) for p in pins]
-        self.set_rows(rows, [p.page for p in pins])
+        self.set_rows(pins)

@@ -1,0 +1,252 @@
+"""A virtualised table: a Line-API ScrollView that renders only the rows on screen, shared by every table pane.
+
+Rows are any hashable values (named tuples, frozen dataclasses); a subclass says how a row splits into cells
+(`cells`) and what identifies it (`key`). `set_rows()` swaps the row list, keeps the cursor on the same row and
+repaints what is visible; an equal list costs one comparison. Rendered lines are cached by row value. A change in
+row count updates the scrollbars without a screen layout (only showing or hiding a scrollbar lays out).
+"""
+from __future__ import annotations
+
+from typing import Any, Hashable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..bindings import TABLE_BINDINGS
+from .cells import NONE, Column, Parts, fit
+
+class VirtualTable(ScrollView, can_focus=True):
+    """Header line + one line per row; a row cursor moved by keys and mouse. Owns no data beyond the row list."""
+
+    inherit_bindings = False
+    BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ] + TABLE_BINDINGS
+    COLUMNS: tuple[Column, ...] = ()
+    ZEBRA = False
+    COMPONENT_CLASSES = {"vtable--header", "vtable--header-sorted", "vtable--cursor", "vtable--even-row"}
+    DEFAULT_CSS = """
+    VirtualTable {
+        background: $surface;
+        color: $foreground;
+        & > .vtable--header { text-style: bold; color: $text-muted; background: $surface; }
+        & > .vtable--header-sorted { text-style: bold; color: $accent; background: $surface; }
+        & > .vtable--even-row { background: $surface-lighten-1 50%; }
+        &:dark > .vtable--even-row { background: $surface-darken-1 40%; }
+        & > .vtable--cursor { background: $secondary 15%; color: $text; }
+        &:focus > .vtable--cursor { background: $accent 40%; color: $text; text-style: bold; }
+    }
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.root = ""
+        self._rows: Sequence[Any] = ()
+        self._cursor = 0
+        self._announced: Hashable | None = None
+        self._widths: tuple[int, ...] = tuple(c.width for c in self.COLUMNS)
+        self._lines: LRUCache[tuple, tuple[Strip, Style]] = LRUCache(1024)
+
+    # ---- for subclasses ----
+    def cells(self, row: Any) -> list[Parts]:
+        raise NotImplementedError
+
+    def key(self, row: Any) -> Hashable:
+        return row
+
+    def selected_changed(self, row: Any) -> None:
+        """The cursor is on another row (by key) than last announced."""
+
+    # ---- the row list ----
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    @property
+    def rows(self) -> Sequence[Any]:
+        return self._rows
+
+    @property
+    def selected(self) -> Any:
+        return self._rows[self._cursor] if 0 <= self._cursor < len(self._rows) else None
+
+    def set_rows(self, rows: Sequence[Any], cursor: int | None = None) -> bool:
+        """Show these rows; the cursor stays on the same row (by key) unless `cursor` says where. False if unchanged."""
+        if cursor is None and rows == self._rows:
+            return False
+        old = self.selected
+        keep = None if old is None else self.key(old)
+        self._rows = rows
+        n = len(rows)
+        if cursor is not None:
+            self._cursor = cursor
+        elif keep is not None and not (self._cursor < n and self.key(rows[self._cursor]) == keep):
+            self._cursor = next((i for i, r in enumerate(rows) if self.key(r) == keep), self._cursor)
+        self._cursor = max(0, min(self._cursor, n - 1))
+        self._set_virtual(Size(self._table_width(), n + 1))
+        self.refresh()
+        self._announce()
+        return True
+
+    def _set_virtual(self, size: Size) -> None:
+        """A new row count: update the scrollbars in place (a layout of the whole screen costs ~10 ms)."""
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size or size.width != self.virtual_size.width:
+            self.virtual_size = size
+            return
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)     # shows/hides scrollbars (that does lay out) and clamps the scroll offset
+
+    def move_cursor(self, row: int, scroll: bool = True) -> None:
+        if not self._rows:
+            return
+        row = max(0, min(row, len(self._rows) - 1))
+        if row != self._cursor:
+            self.refresh_line(self._cursor + 1)
+            self._cursor = row
+            self.refresh_line(row + 1)
+        if scroll:
+            self.scroll_to_cursor()
+        self._announce()
+
+    def _announce(self) -> None:
+        # posted from this widget's own loop: a message created while an ancestor's handler runs (the app's
+        # refresh, the screen's mount) has that ancestor as sender, and Textual stops it bubbling there
+        self.call_next(self._announce_now)
+
+    def _announce_now(self) -> None:
+        row = self.selected
+        if row is not None and self.key(row) != self._announced:
+            self._announced = self.key(row)
+            self.selected_changed(row)
+
+    def visible_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def scroll_to_cursor(self) -> None:
+        top, rows = round(self.scroll_y), self.visible_rows()
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif self._cursor >= top + rows:
+            self.scroll_to(y=self._cursor - rows + 1, animate=False)
+
+    def _table_width(self) -> int:
+        return sum(w + 2 for w in self._widths)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+
+    # ---- rendering ----
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            strip = self.header_line()
+        else:
+            i = scroll_y + y - 1
+            if i >= len(self._rows):
+                return Strip.blank(width, self.rich_style)
+            strip, base = self._row_line(i)
+            return strip.crop_extend(scroll_x, scroll_x + width, base)   # the row's background to the edge
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def header_labels(self) -> list[tuple[str, bool]]:
+        """Each column's header text and whether it is highlighted (the page table marks its sort column)."""
+        return [(c.label, False) for c in self.COLUMNS]
+
+    def header_line(self) -> Strip:
+        base = self.get_component_rich_style("vtable--header")
+        hot = self.get_component_rich_style("vtable--header-sorted")
+        segs: list[Segment] = []
+        for col, w, (label, lit) in zip(self.COLUMNS, self._widths, self.header_labels()):
+            segs += fit([(label, NONE)], w, col.right, hot if lit else base)
+        return Strip(segs, self._table_width())
+
+    def _row_line(self, i: int) -> tuple[Strip, Style]:
+        r = self._rows[i]
+        cursor = i == self._cursor
+        flag = 2 + self.has_focus if cursor else (i % 2 if self.ZEBRA else 0)
+        cache_key = (r, flag, self._widths, self.root)
+        line = self._lines.get(cache_key)
+        if line is None:
+            base = self.rich_style
+            if cursor:
+                base = base + self.get_component_rich_style("vtable--cursor")
+            elif flag:
+                base = base + self.get_component_rich_style("vtable--even-row")
+            segs: list[Segment] = []
+            for col, w, parts in zip(self.COLUMNS, self._widths, self.cells(r)):
+                segs += fit(parts, w, col.right, base)
+            line = self._lines[cache_key] = (Strip(segs, self._table_width()), base)
+        return line
+
+    # ---- focus, mouse, keys ----
+    def _on_focus(self, event: events.Focus) -> None:
+        self.refresh_line(self._cursor + 1)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.refresh_line(self._cursor + 1)
+
+    def header_clicked(self, col: Column) -> None:
+        """A click on a column header."""
+
+    def activate(self) -> None:
+        """Enter, or a click on the selected row (the page table opens the page detail)."""
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        if offset.y == 0:
+            x = offset.x + round(self.scroll_x)
+            for col, w in zip(self.COLUMNS, self._widths):
+                if x < w + 2:
+                    self.header_clicked(col)
+                    return
+                x -= w + 2
+            return
+        i = round(self.scroll_y) + offset.y - 1
+        if 0 <= i < len(self._rows):
+            again = i == self._cursor
+            self.move_cursor(i)
+            if again or event.chain > 1:
+                self.activate()
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        rows = self.visible_rows()
+        self.scroll_to(y=round(self.scroll_y) + rows, animate=False)
+        self.move_cursor(self._cursor + rows)
+
+    def action_page_up(self) -> None:
+        rows = self.visible_rows()
+        self.scroll_to(y=round(self.scroll_y) - rows, animate=False)
+        self.move_cursor(self._cursor - rows)
+
+    def action_scroll_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_scroll_bottom(self) -> None:
+        self.move_cursor(len(self._rows) - 1)
