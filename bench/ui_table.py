@@ -6,7 +6,11 @@ table shows mixed states), the app is started headless at 160x48, and we time
   * new turn    — one more request reaches the engine (not timed), then `refresh_view()` + repaint: every row's age
                   changes, one row is added and the sweep may evict a page;
   * j key       — moving the cursor one row down (the `j` action) and repainting; mean of 40.
-The engine's own request handling is not included; the 30-page case is the baseline. As `timeit` does, the garbage
+The engine's own request handling is not included; the 30-page case is the baseline.
+
+A last case, "3,000+F", is a thrashing session: 3,000 results read over 40 requests, ~1,000 of them re-reads of evicted
+files (major faults; fault pinning off) and 200 operator pins; each timed new turn re-reads an evicted file, so the
+fault timeline gains a row every turn. As `timeit` does, the garbage
 collector is run before each sample and paused during it (a gen-2 pass over the engine's request bodies costs tens of
 ms wherever it happens to land); `--gc` leaves it running.
 
@@ -50,6 +54,33 @@ def build(n: int) -> tuple[Engine, Conversation, list[float]]:
     return eng, conv, t
 
 
+def build_thrashing(n: int = 3_000, faults: int = 1_000, pins: int = 200, batches: int = 40
+                    ) -> tuple[Engine, Conversation, list[float]]:
+    t = [1_700_000_000.0]
+    eng = Engine(PagerConfig(age_threshold=8, fault_pinning=False), clock=lambda: t[0])
+    conv = Conversation("bench", prompt="Work through the repository.")
+    per, refs = n // batches, -(-faults * 11 // 10 // (batches - 2))   # ~10% of re-reads hit a resident copy
+    tries, read = 0, []
+    for b in range(batches):
+        for k in range(per):
+            if b > 1 and k < refs and tries < faults * 11 // 10:
+                path = read[(tries * 7) % (len(read) - per)]      # read at least one request ago: evicted by now
+                tries += 1
+            else:
+                path = f"/work/project/src/pkg{len(read) % 37}/module_{len(read)}.py"
+            conv.read(path, lines=20)                             # > min_size, so results are evictable
+            read.append(path)
+        if b:                                                     # pin a few resident results (applied on send)
+            s = next(iter(eng.sessions.values()))
+            pinned = sum(p.pinned for p in s.pages.values()) + len(s.pending)
+            res = [p.id for p in s.pages.values() if p.kind.value == "tool_result" and p.state.value == "resident"]
+            for pid in res[:max(0, min(-(-pins // (batches - 1)), pins - pinned))]:
+                eng.command("page.pin", page=pid)
+        send(eng, conv, t)
+    conv.read_again = read                                        # type: ignore[attr-defined]
+    return eng, conv, t
+
+
 def send(eng: Engine, conv: Conversation, t: list[float]) -> None:
     t[0] += 5.0
     r = eng.handle_request(conv.body(), {"user-agent": "claude-cli/2.0 (external, cli)"})
@@ -81,8 +112,8 @@ def end(start: float) -> float:
     return ms
 
 
-async def measure(n: int, turns: int) -> dict[str, float]:
-    eng, conv, t = build(n)
+async def measure(n: int, turns: int, thrash: bool = False) -> dict[str, float]:
+    eng, conv, t = build_thrashing(n) if thrash else build(n)
     app = PichayApp(eng, config=UIConfig(), root="/work/project", clock=lambda: t[0], auto_refresh=False)
     out: dict[str, float] = {}
     async with app.run_test(size=(160, 48)) as pilot:
@@ -102,7 +133,10 @@ async def measure(n: int, turns: int) -> dict[str, float]:
         assert table.row_count == len(app.vm.rows()) > 0, (table.row_count, len(app.vm.rows()))
         per_turn, per_turn_sync = [], []
         for i in range(turns):
-            conv.read(f"/work/project/src/new_{i}.py", lines=4)
+            if thrash:                                   # re-read an evicted file: one more fault
+                conv.read(conv.read_again[i * 13], lines=20)
+            else:
+                conv.read(f"/work/project/src/new_{i}.py", lines=4)
             send(eng, conv, t)                           # the engine's work: not part of the UI figure
             start = begin()
             app.refresh_view()
@@ -121,6 +155,7 @@ async def measure(n: int, turns: int) -> dict[str, float]:
             await settle(pilot)
         out["key"] = end(start) / 40
         out["rows"] = table.row_count
+        out["faults"], out["pins"] = len(app.vm.faults()), len(app.vm.pins())
     return out
 
 
@@ -129,21 +164,30 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=7, help="new turns timed per size (median reported)")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
     ap.add_argument("--gc", action="store_true", help="leave the garbage collector running during samples")
+    ap.add_argument("--no-thrash", action="store_true", help="skip the 3,000 pages + 1,000 faults + 200 pins case")
     args = ap.parse_args()
     global KEEP_GC
     KEEP_GC = args.gc
     sizes = [int(s) for s in args.sizes.split(",")]
-    res = {n: asyncio.run(measure(n, args.turns)) for n in sizes}
+    res: dict = {n: asyncio.run(measure(n, args.turns)) for n in sizes}
+    cases: list = list(sizes)
+    if not args.no_thrash:
+        res["3,000+F"] = asyncio.run(measure(3_000, args.turns, thrash=True))
+        cases.append("3,000+F")
     base = res[sizes[0]]
     print(f"page table refresh, 160x48 headless, median of {args.turns} new turns; ratios against {sizes[0]} pages; "
           f"gc {'running' if KEEP_GC else 'collected before and paused during each sample'}")
     print(f"{'pages':>7} {'rows':>7} {'first fill':>12} {'(sync)':>9} {'new turn':>10} {'(sync)':>9} {'j key':>8}"
           f" {'fill ×':>7} {'turn ×':>7}")
-    for n in sizes:
+    for n in cases:
         r = res[n]
-        print(f"{n:>7,} {int(r['rows']):>7,} {r['fill']:>10.1f}ms {r['fill_sync']:>7.1f}ms {r['turn']:>8.1f}ms"
+        print(f"{n if isinstance(n, str) else format(n, ','):>7} {int(r['rows']):>7,} {r['fill']:>10.1f}ms {r['fill_sync']:>7.1f}ms {r['turn']:>8.1f}ms"
               f" {r['turn_sync']:>7.1f}ms {r['key']:>6.1f}ms {r['fill'] / base['fill']:>7.2f} "
               f"{r['turn'] / base['turn']:>7.2f}")
+    if "3,000+F" in res:
+        r = res["3,000+F"]
+        print(f"3,000+F: {int(r['faults']):,} faults, {int(r['pins']):,} pins in the panes; new turn {r['turn']:.1f} ms "
+              f"(target < {TARGET_TURN_MS:.0f})")
     if 3_000 in res:
         r = res[3_000]
         ok = r["turn"] < TARGET_TURN_MS and r["fill"] < TARGET_FILL_MS
