@@ -20,6 +20,30 @@ class Captured:
     response_headers: dict[str, str] = field(default_factory=dict)
 
 
+async def read_body(receive) -> bytes:
+    """The whole ASGI request body."""
+    chunks = []
+    while True:
+        msg = await receive()
+        chunks.append(msg.get("body", b""))
+        if not msg.get("more_body"):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive):
+    """An ASGI `receive` that hands `body` over once more, then defers to the real one (for disconnects)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class CaptureRaw:
     """ASGI wrapper recording the exact request and response bytes the upstream saw."""
 
@@ -30,23 +54,10 @@ class CaptureRaw:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        chunks = []
-        while True:
-            msg = await receive()
-            chunks.append(msg.get("body", b""))
-            if not msg.get("more_body"):
-                break
         cap = Captured(scope["method"], scope["path"], scope["query_string"].decode(),
-                       {k.decode(): v.decode() for k, v in scope["headers"]}, b"".join(chunks))
+                       {k.decode(): v.decode() for k, v in scope["headers"]}, await read_body(receive))
         self.seen.append(cap)
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": cap.body, "more_body": False}
-            return await receive()
+        replay = replaying(cap.body, receive)
 
         async def capture_send(msg):
             if msg["type"] == "http.response.start":

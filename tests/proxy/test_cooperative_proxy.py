@@ -12,6 +12,7 @@ from pichay_tui.sim.claude_cli import MISSING_HELP, find_claude, run_claude
 from pichay_tui.sim.sample_project import create_sample_project
 from pichay_tui.sim.script import answer_ok, script_prompt
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
+from proxy_helpers import read_body, replaying
 
 PHANTOM = ("memory_release", "memory_fault")
 
@@ -105,13 +106,7 @@ class FailContinuations:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] != "/v1/messages":
             return await self.app(scope, receive, send)
-        chunks = []
-        while True:
-            msg = await receive()
-            chunks.append(msg.get("body", b""))
-            if not msg.get("more_body"):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
         if b'"name":"memory_release"' in body and b'"type":"tool_use"' in body:
             self.failed += 1
             payload = b'{"type":"error","error":{"type":"overloaded_error","message":"busy"}}'
@@ -119,16 +114,7 @@ class FailContinuations:
                         "headers": [(b"content-type", b"application/json")]})
             await send({"type": "http.response.body", "body": payload})
             return
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 @pytest.mark.parametrize("stream", [True, False])
