@@ -11,7 +11,7 @@ from typing import Any, Callable
 import httpx
 import orjson
 
-from ..core.cooperative import PHANTOM_NAMES
+from ..core.cooperative import PHANTOM_NAMES, PHANTOM_TOOL_DEFS
 from ..core.exchange import ResponseSummary
 from ..core.stream_interceptor import StreamInterceptor, intercept_message
 from .streaming import Relay
@@ -31,6 +31,10 @@ class CooperativeRelay(Relay):
         self.engine, self.sid, self.outbound = engine, sid, outbound
         self.upstream, self.path, self.query, self.headers = upstream, path, query, headers
         self.recorder, self.clock = recorder, clock
+        # a client that defines a tool of the same name keeps it: only tools we injected are ours to intercept
+        client_tools = {t.get("name") for t in (outbound.get("tools") or []) if isinstance(t, dict)} \
+            - {d["name"] for d in PHANTOM_TOOL_DEFS if d in (outbound.get("tools") or [])}
+        self.phantom = frozenset(PHANTOM_NAMES - client_tools)
         self.parts: list[StreamInterceptor] = []
         self.continuations = 0
 
@@ -46,7 +50,7 @@ class CooperativeRelay(Relay):
             for chunk in getattr(self, "_json_out", []):
                 yield chunk
             return
-        icpt = StreamInterceptor(phantom_tools=PHANTOM_NAMES, hold_message_end=True)
+        icpt = StreamInterceptor(phantom_tools=self.phantom, hold_message_end=True)
         resp, body = self.resp, self.outbound
         while True:
             self.parts.append(icpt)
@@ -81,7 +85,7 @@ class CooperativeRelay(Relay):
                 return
             elif icpt.phantom_calls:
                 real = [b["id"] for b in icpt.message.get("content", [])
-                        if b.get("type") == "tool_use" and b.get("name") not in PHANTOM_NAMES]
+                        if b.get("type") == "tool_use" and b.get("name") not in self.phantom]
                 results = self._phantom(icpt.phantom_calls)
                 uses = [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c.get("input") or {}}
                         for c in icpt.phantom_calls]
@@ -106,7 +110,7 @@ class CooperativeRelay(Relay):
             return
         body, content = self.outbound, []
         while True:
-            client, calls, ops = intercept_message(msg, PHANTOM_NAMES)
+            client, calls, ops = intercept_message(msg, self.phantom)
             content += client.get("content", [])
             if ops and self.sid:
                 self._cleanup(ops)

@@ -136,3 +136,24 @@ async def test_failed_continuation_reaches_the_client_as_an_error(tmp_path, stre
             msg = await client.messages.create(model="claude-sim-1", max_tokens=50, tools=TOOLS,
                                                messages=[{"role": "user", "content": "[sim-script:coding] hi"}])
             assert msg.content
+
+
+def test_a_client_tool_named_like_a_phantom_tool_stays_the_clients():
+    """If the client defines memory_fault itself, we neither inject ours nor intercept calls to it."""
+    from pichay_tui.core.config import PagerConfig
+    from pichay_tui.core.engine import Engine
+    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.proxy.cooperative import CooperativeRelay
+
+    conv = Conversation()
+    conv.read("/a.py")
+    body = conv.body()
+    own = {"name": "memory_fault", "description": "the client's own tool", "input_schema": {"type": "object"}}
+    body["tools"] = body["tools"] + [own]
+    r = Engine(PagerConfig()).handle_request(body, {})
+    names = [t["name"] for t in r.outbound["tools"]]
+    assert names.count("memory_fault") == 1 and names[-1] == "memory_release"
+    assert next(t for t in r.outbound["tools"] if t["name"] == "memory_fault") == own
+    relay = CooperativeRelay(resp=None, engine=None, sid="s", outbound=r.outbound, upstream=None,
+                             path="/v1/messages", query="", headers=[])
+    assert relay.phantom == frozenset({"memory_release"})     # calls to the client's memory_fault pass through
