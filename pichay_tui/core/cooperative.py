@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .addressing import path_of
 from .commands import CommandError
 from .pages import Kind, Page, PageState
 
@@ -39,11 +38,9 @@ def resolve(s: "Session", entry: str, want_out: bool) -> list[Page]:
     page = s.pages.get(entry)
     if page is not None:
         return [page]
+    # a path: the display address of a Read is its file_path (plus " [offset:limit]" for partial reads)
     hits = [p for p in s.pages.values() if p.kind is Kind.TOOL_RESULT and p.address.split(" [")[0] == entry
             and p.epoch == s.epoch]
-    if not hits:
-        hits = [p for p in s.pages.values() if p.kind is Kind.TOOL_RESULT and p.key and entry and
-                path_of(p.tool, {"file_path": p.address}) == entry]
     if want_out:
         out = [p for p in hits if p.state.is_out and p.state is not PageState.CLEARED]
         return out[-1:]
