@@ -157,7 +157,7 @@ def _apply_fault_in(pager: "Pager", args: dict, forced: list) -> Any:
     s = pager.s
     _check_fault_in(s, args)
     page = s.pages[args["page"]]
-    if args.get("source") != "model":                  # the model's memory_fault was counted when answered
+    if args.get("source") != "model" and page.paged:   # the model's memory_fault was counted when answered
         pager.minor_fault(page)
     if page.state is not PageState.COLLAPSED:          # collapsed content came back in the tool result only
         pager.restore(page, "memory_fault")

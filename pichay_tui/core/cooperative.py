@@ -74,7 +74,8 @@ def answer_phantom(eng: "Engine", s: "Session", call: dict[str, Any]) -> dict[st
                         err = True
                         continue
                     eng.queue(s, "page.fault_in", page=page.id, source="model")
-                    eng.minor_fault(s, page)          # served now from the store; the in-place restore waits
+                    if page.paged:                    # served now from the store; the in-place restore waits
+                        eng.minor_fault(s, page)      # (GC'd output coming back is a restore, not a fault)
                     text = block.get("content")
                     text = text if isinstance(text, str) else str(text)
                     parts.append(f"[page {page.id}: {page.tool} {page.address}]\n{text}")

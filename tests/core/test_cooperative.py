@@ -161,3 +161,17 @@ def test_mixed_phantom_and_real_calls_are_spliced_into_the_next_request():
     assert [m["content"][-1]["id"] for m in r2.outbound["messages"][-4:-3]] == ["toolu_phantom_1"]
     assert [strip(b) for b in r2.outbound["messages"][-3]["content"]] == [strip(b) for b in user["content"]]
     assert validate_request(r2.outbound) == []
+
+
+def test_memory_fault_of_garbage_collected_output_is_a_restore_not_a_fault():
+    eng, conv = engine(), Conversation()
+    conv.bash("make test", lines=60)
+    for i in range(5):
+        conv.read(f"/f{i}.py")
+        r = eng.handle_request(conv.body(), {})
+    s = eng.sessions[r.session_id]
+    gc = next(p for p in s.pages.values() if p.tool == "Bash" and p.kind.value == "tool_result")
+    assert gc.state.value == "evicted" and not gc.paged
+    [res] = eng.answer_phantom_calls(s.id, [{"id": "t", "name": "memory_fault", "input": {"paths": [gc.id]}}])
+    assert "make test output line 0" in res["content"]
+    assert s.stats.faults == 0 and s.stats.faults <= s.stats.evictions
