@@ -27,6 +27,8 @@ class Pager:
 
     def minor_fault(self, page: Page) -> None:
         """The model asked for an evicted page through memory_fault: served from the backing store."""
+        if page.evicted_at_req is None:        # collapsed without an eviction: a restore, not a fault
+            return
         s = self.s
         kh = s.keys.setdefault(page.key, KeyHistory()) if page.key else KeyHistory()
         self._record_fault(page, page, kh, False, self.now)
@@ -42,7 +44,10 @@ class Pager:
             prev = s.pages.get(kh.latest) if kh.latest else None
             blk = s.block_at(messages, r)
             notice = blk is not None and s.unchanged_notice(blk)
-            if prev is not None and prev.state in OUT_BY_US and (prev.evicted_at_req or 0) < request_no:
+            # a fault undoes an eviction made before this request; pages only folded into a collapse were never
+            # evicted, so asking for them again is not counted (faults never exceed paged evictions)
+            if prev is not None and prev.state in OUT_BY_US and prev.evicted_at_req is not None \
+                    and prev.evicted_at_req < request_no:
                 major = True
                 if notice:
                     major = not self._serve_unchanged(r, prev, blk)

@@ -21,6 +21,8 @@ action = st.one_of(
     st.tuples(st.just("clear"), st.integers(0, 40), st.just(0)),
     st.tuples(st.sampled_from(["page.evict", "page.pin", "page.unpin", "page.restore", "session.compact"]),
               st.integers(0, 60), st.just(0)),
+    st.tuples(st.sampled_from(["memory_fault", "memory_release"]), st.integers(0, 60), st.just(0)),
+    st.tuples(st.just("collapse"), st.integers(1, 12), st.integers(0, 4)),
 )
 
 
@@ -41,6 +43,18 @@ def apply(conv: Conversation, eng, act) -> None:
                    for b in m["content"] if b.get("type") == "tool_result"]
         if results:
             results[arg % len(results)]["content"] = "[Old tool result content cleared]"
+    elif kind in ("memory_fault", "memory_release", "collapse"):
+        if not eng.sessions:
+            return
+        s = next(iter(eng.sessions.values()))
+        ids = [p for p in s.order if s.pages[p].turn > 0]
+        if kind == "collapse":
+            try:
+                eng.command("session.collapse", session=s.id, first=arg, last=arg + n, summary="summary")
+            except CommandError:
+                pass
+        elif ids:
+            eng.answer_phantom_calls(s.id, [{"id": f"ph{arg}", "name": kind, "input": {"paths": [ids[arg % len(ids)]]}}])
     else:
         if not eng.sessions:
             return
@@ -57,8 +71,9 @@ def apply(conv: Conversation, eng, act) -> None:
 
 def check(eng, res, body) -> None:
     assert validate_request(res.outbound) == []
-    assert len(res.outbound["messages"]) == len(body["messages"])
     s = eng.sessions[res.session_id]
+    dropped = sum(c["end"] - c["start"] - 1 for c in s.collapses)     # a collapse keeps its first and last message
+    assert len(res.outbound["messages"]) == len(body["messages"]) - dropped
     # the last user turn is never evicted
     last = body["messages"][-1]["content"]
     assert res.outbound["messages"][-1]["content"][:len(last)] == last or \
@@ -67,8 +82,8 @@ def check(eng, res, body) -> None:
     for p in s.pages.values():
         if p.turn == s.turn and p.epoch == s.epoch:
             assert p.state in (PageState.RESIDENT, PageState.PINNED, PageState.CLEARED), p
-        if p.is_error:
-            assert not p.state.is_out or p.state is PageState.CLEARED
+        if p.is_error:   # never evicted; a collapse (an authored summary of whole turns) may fold one in
+            assert not p.state.is_out or p.state in (PageState.CLEARED, PageState.COLLAPSED)
     # faults never exceed paged evictions, and each links to a real eviction
     assert s.stats.faults <= s.stats.evictions
     for f in s.faults:
