@@ -12,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..core.events import Event
 from ..core.exchange import ResponseSummary
 from .control import control_routes
 from .cooperative import CooperativeRelay
+from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
 from .streaming import Relay, RelayResponse, SideParser, wait_disconnect
 from .upstream import Upstream, error_body, request_headers, response_headers
@@ -37,13 +39,15 @@ class Proxy:
     """Request handling around one Engine and one Upstream; `app` is the ASGI application."""
 
     def __init__(self, engine: Any, upstream: Upstream, recorder: Recorder | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, intercept: Intercept | None = None) -> None:
         self.engine = engine
+        self.intercept = intercept if intercept is not None else Intercept()
         self.upstream = upstream
         self.recorder = recorder
         self.clock = clock
         self.closing = asyncio.Event()
         self.subscribers: set = set()     # /_pichay/events streams, woken on shutdown
+        self._unsub_intercept = self.intercept.subscribe(self._intercept_event)
         self.app = Starlette(routes=[
             *control_routes(self),
             Route("/v1/messages", self.messages, methods=["POST"]),
@@ -54,8 +58,18 @@ class Proxy:
     def shutdown(self) -> None:
         """End the long-lived event streams so the server can stop promptly."""
         self.closing.set()
+        self.intercept.release_all("shutdown")
+        self._unsub_intercept()
         for sub in list(self.subscribers):
             sub.wakeup.set()
+
+    def _intercept_event(self, kind: str, data: dict) -> None:
+        """Intercept changes go to /_pichay/events subscribers only (new kinds; the core's events are untouched)."""
+        session = data.get("session", "")
+        event = Event(kind=kind, session="" if session == NEW_SESSION else session, turn=0, ts=self.clock(),
+                      data=data)
+        for sub in list(self.subscribers):
+            sub.push(event)
 
     # ---- helpers ----
     async def _send(self, request: Request, content: bytes | None, identity: bool):
@@ -104,6 +118,14 @@ class Proxy:
                 self.recorder.request(xid, now, "POST", request.url.path, headers, None, None,
                                       failure=f"invalid JSON: {e}")
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
+        if self.intercept.enabled and isinstance(body, dict) and isinstance(body.get("messages"), list):
+            held = await self._hold(request, body, headers)
+            if held == "disconnected":     # the client went away while held: nothing goes upstream
+                if self.recorder:
+                    self.recorder.request(xid, now, "POST", request.url.path, headers, None, None,
+                                          failure="client disconnected while held by intercept")
+                return _error(499, "client disconnected", "api_error")
+            now, t0 = self.clock(), time.perf_counter()
         result, failure = None, None
         if isinstance(body, dict) and isinstance(body.get("messages"), list):
             try:
@@ -129,6 +151,15 @@ class Proxy:
             return self._cooperative(request, resp, result.outbound, sid, on_done)
         parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
         return self._relay(resp, parser, on_done)
+
+    async def _hold(self, request: Request, body: dict, headers: dict[str, str]) -> str:
+        """Park the parsed request in the intercept queue until the operator (or the timeout) lets it go."""
+        try:
+            s = self.engine.find_session(body, headers)
+        except Exception:  # noqa: BLE001 - a guess only
+            s = None
+        return await self.intercept.hold(request.receive, s.id if s is not None else NEW_SESSION,
+                                         request.url.path, len(body["messages"]))
 
     def _cooperative(self, request: Request, resp: httpx.Response, outbound: dict, sid: str, on_done) -> RelayResponse:
         """Phantom calls and cleanup tags are cut out of the response, so its bytes (and length) change."""

@@ -12,6 +12,8 @@ from starlette.routing import Route
 
 from ..core.commands import COMMANDS, CommandError
 from ..core.events import Event
+from .intercept import COMMAND_ARGS as INTERCEPT_ARGS
+from .intercept import COMMANDS as INTERCEPT_COMMANDS
 
 if TYPE_CHECKING:
     from .app import Proxy
@@ -50,11 +52,13 @@ def control_routes(proxy: "Proxy") -> list[Route]:
 
     async def state(request: Request) -> Response:
         pages = request.query_params.get("pages", "1") not in ("0", "false", "no")
-        return _json(engine.state(pages=pages))
+        return _json({**engine.state(pages=pages), "intercept": proxy.intercept.snapshot()})
 
     async def list_commands(request: Request) -> Response:
         return _json({"commands": [{"name": c.name, "help": c.help, "args": list(c.args),
-                                    "destructive": c.destructive} for c in COMMANDS.values()]})
+                                    "destructive": c.destructive} for c in COMMANDS.values()]
+                             + [{"name": n, "help": h, "args": list(INTERCEPT_ARGS.get(n, ())), "destructive": False}
+                                for n, h in INTERCEPT_COMMANDS.items()]})
 
     async def command(request: Request) -> Response:
         try:
@@ -66,6 +70,11 @@ def control_routes(proxy: "Proxy") -> list[Route]:
         name = body["command"]
         args = {k: v for k, v in body.items() if k != "command"}
         now = proxy.clock()
+        if name in INTERCEPT_COMMANDS:         # proxy-level (the hold queue): not the engine's, not recorded
+            try:
+                return _json(proxy.intercept.command(name, **args))
+            except CommandError as e:
+                return _json({"ok": False, "command": name, "error": str(e)}, e.status)
         try:
             result = engine.command(name, **args)
         except CommandError as e:

@@ -17,6 +17,7 @@ from ..core.config import PagerConfig
 from ..core.engine import Engine
 from ..core.tokens import warm_up
 from .app import Proxy
+from .intercept import DEFAULT_TIMEOUT, Intercept
 from .recorder import Recorder
 from .upstream import Upstream
 
@@ -47,7 +48,8 @@ class ProxyServer:
     def __init__(self, options: ProxyOptions | PagerConfig | None = None, engine: Engine | None = None, *,
                  host: str | None = None, port: int | None = None, upstream: str | None = None,
                  record: str | None = None, transport: Any = None, clock: Callable[[], float] = time.time,
-                 timeout: Any = None, log_level: str = "warning") -> None:
+                 timeout: Any = None, log_level: str = "warning",
+                 intercept_timeout: float | None = DEFAULT_TIMEOUT) -> None:
         if isinstance(options, PagerConfig):
             opts, config = ProxyOptions(mode=options.mode), options
         else:
@@ -68,6 +70,7 @@ class ProxyServer:
             engine.on_change = persistent.checkpoint
         self.engine = engine if engine is not None else Engine(config, clock=clock)
         self.clock = clock
+        self.intercept = Intercept(timeout=intercept_timeout)   # exists before start(): the TUI subscribes early
         self.log_level = log_level
         self.transport = transport
         self.timeout = timeout
@@ -89,7 +92,7 @@ class ProxyServer:
         self._upstream = Upstream(self.upstream_url, transport=self.transport, **kw)
         if self.record_path:
             self.recorder = Recorder(self.record_path, self.engine, upstream=self.upstream_url)
-        self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock)
+        self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock, intercept=self.intercept)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

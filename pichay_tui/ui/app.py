@@ -21,11 +21,12 @@ from . import operator as ops
 from .bindings import APP_BINDINGS
 from .actions import ViewActions
 from .config import UIConfig
-from .messages import AgentOutput, CommandQueued, CommandRejected, HostStatus, OpenDetail, PageSelected, ViewRefreshed
+from .messages import (AgentOutput, CommandQueued, CommandRejected, HostStatus, InterceptChanged, OpenDetail,
+                       PageSelected, ViewRefreshed)
 from .palette import OperatorCommands
 from .screens.dialogs import CollapseScreen, ConfirmScreen
 from .screens.main import MainScreen
-from .widgets.header import policy_label
+from .widgets.header import intercept_label, policy_label
 from .widgets.page_table import PageTable
 from .widgets.panels import SessionsTable
 
@@ -52,6 +53,7 @@ class PichayApp(ViewActions, App):
         self.auto_refresh_view = auto_refresh
         self.log_lines: list[str] = []
         self.show_log_on_start = False
+        self._unsub_intercept = lambda: None
         self.theme = self.cfg.theme
         if self.cfg.keymap:
             self.set_keymap(self.cfg.keymap)
@@ -63,6 +65,9 @@ class PichayApp(ViewActions, App):
             self.notify(self.cfg.error, title="config.toml ignored", severity="warning")
         if self.auto_refresh_view:
             self.set_interval(1 / self.cfg.refresh_hz, self.refresh_view)
+        if self.intercept is not None:
+            self._unsub_intercept = self.intercept.subscribe(
+                lambda kind, data: self.post_message(InterceptChanged(kind, data)))
         if self.host is not None:
             self.run_worker(self.host.run(self), name="host", exit_on_error=False)
 
@@ -101,7 +106,7 @@ class PichayApp(ViewActions, App):
         """The footer is recomposed on every `refresh_bindings()` (tens of ms): only do it when what `check_action`
         answers can have changed — the screen, or which operator commands apply to the selected row."""
         row = self.selected_row()
-        sig = (id(self.screen), tuple(ops.applicable(c, row)[0] for c in ops.ACTIONS))
+        sig = (id(self.screen), tuple(ops.applicable(c, row)[0] for c in ops.ACTIONS), self._intercept_sig())
         if sig != getattr(self, "_bindings_sig", None):
             self._bindings_sig = sig
             self.refresh_bindings()
@@ -136,6 +141,10 @@ class PichayApp(ViewActions, App):
             return True if ok else None
         if action in ("pause", "speed", "step"):
             return True if getattr(self.host, "controllable", False) else None
+        if action == "intercept_toggle":
+            return True if self.intercept is not None else None
+        if action in ("intercept_release", "intercept_release_all"):
+            return bool(self.intercept is not None and self.intercept.held)    # footer shows "R Release" while held
         return True
 
     def action_op(self, command: str) -> None:
@@ -184,6 +193,61 @@ class PichayApp(ViewActions, App):
         """Where operator commands go: the engine (the replay app records them into the replay instead)."""
         return self.engine.command(command, **args)
 
+    # ---- intercept (proxy-level: hold requests until the operator releases them) ----
+    @property
+    def intercept(self) -> Any:
+        """The proxy's Intercept, when this app runs a live proxy (None in replay and in proxy-less tests)."""
+        return getattr(getattr(self.host, "server", None), "intercept", None)
+
+    def _intercept_sig(self) -> tuple:
+        i = self.intercept
+        return (i.enabled, len(i.held)) if i is not None else ()
+
+    def intercept_command(self, command: str, **args: Any) -> dict | None:
+        """Run one intercept.* command (the same ones POST /_pichay/commands takes); report the outcome."""
+        if self.intercept is None:
+            self.notify("intercept needs the live proxy", title=command, severity="warning")
+            return None
+        try:
+            result = self.intercept.command(command, **args)
+        except CommandError as e:
+            self.notify(str(e), title=command, severity="warning")
+            return None
+        self._show_intercept()
+        return result
+
+    def action_intercept_toggle(self) -> None:
+        r = self.intercept_command("intercept.toggle")
+        if r is not None:
+            on, n = r["result"]["enabled"], len(r["result"]["released"])
+            self.notify("holding each request until you release it (R)" if on else
+                        f"off{f' — released {n}' if n else ''}", title="intercept", timeout=3)
+
+    def action_intercept_release(self) -> None:
+        self.intercept_command("intercept.release")
+
+    def action_intercept_release_all(self) -> None:
+        self.intercept_command("intercept.release_all")
+
+    def _show_intercept(self) -> None:
+        main = self._main()
+        if main is not None and self.intercept is not None:
+            main.set_intercept(intercept_label(self.intercept.snapshot()))
+        self.refresh_bindings_if_changed()
+
+    @on(InterceptChanged)
+    def _intercept_changed(self, msg: InterceptChanged) -> None:
+        self._show_intercept()
+        if msg.kind == "request_held":
+            self.notify(f"{msg.data.get('id')} from {msg.data.get('session')} held — queue commands, then R "
+                        "releases it", title="intercept", timeout=4)
+        elif msg.kind == "request_dropped":
+            self.notify(f"{msg.data.get('id')}: the client went away while held", title="intercept",
+                        severity="warning", timeout=4)
+        elif msg.kind == "request_released" and msg.data.get("reason") == "timeout":
+            self.notify(f"{msg.data.get('id')} released by the safety timeout", title="intercept",
+                        severity="warning", timeout=4)
+
     # ---- host ----
     @on(HostStatus)
     def _host_status(self, msg: HostStatus) -> None:
@@ -207,5 +271,6 @@ class PichayApp(ViewActions, App):
 
     async def on_unmount(self) -> None:
         self._unsub()
+        self._unsub_intercept()
         if self.host is not None:
             await self.host.stop()

@@ -27,6 +27,12 @@ APP_BINDINGS: list[Binding] = [
     Binding("r", "op('page.restore')", "Restore", id="page.restore", tooltip="restore an evicted page"),
     Binding("C", "op('session.compact')", "Compact", id="session.compact", tooltip="evict every eligible page now (confirm)"),
     Binding("c", "op('session.collapse')", "Collapse", show=False, id="session.collapse", tooltip="collapse a turn range into a summary (prompt)"),
+    Binding("i", "intercept_toggle", "Intercept", show=False, id="intercept.toggle",
+            tooltip="intercept on/off: hold each request until released (off releases all)"),
+    Binding("R", "intercept_release", "Release", id="intercept.release",
+            tooltip="release the oldest held request (queued commands apply to it)"),
+    Binding("ctrl+r", "intercept_release_all", "Release all", show=False, id="intercept.release_all",
+            tooltip="release every held request"),
     Binding("space", "pause", "Pause", show=False, id="demo.pause", tooltip="pause / resume the simulated agent"),
     Binding("n", "step", "Next step", show=False, id="demo.step", tooltip="while paused: one more agent request"),
     Binding("plus,equals_sign", "speed(2.0)", "Faster", show=False, id="demo.faster", tooltip="faster demo", key_display="+"),
@@ -50,6 +56,7 @@ PAGE_TABLE_BINDINGS: list[Binding] = [
 
 HELP_SECTIONS = [
     ("Operator (queued; applies at the session's next request)", ("page.", "session.")),
+    ("Intercept (hold requests, queue commands, then release)", ("intercept.",)),
     ("View", ("view.", "focus.", "page.detail")),
     ("Navigation", ("nav.",)),
     ("Demo", ("demo.",)),

@@ -53,3 +53,11 @@ class HostStatus(Message):
 @dataclass
 class AgentOutput(Message):
     line: str
+
+
+@dataclass
+class InterceptChanged(Message):
+    """Intercept mode was toggled, or a request was held, released or dropped (`kind` says which)."""
+
+    kind: str
+    data: dict = field(default_factory=dict)

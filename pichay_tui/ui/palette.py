@@ -30,6 +30,16 @@ class OperatorCommands(Provider):
                 continue
             target = f" {row.id} · {row.tool} {row.address}" if act.needs_page and row else ""
             items.append((f"{act.label}{target}", partial(app.action_op, name), f"{name} — applies at next request"))
+        icpt = getattr(app, "intercept", None)
+        if icpt is not None:
+            items.append(("Intercept: turn off (releases held requests)" if icpt.enabled else
+                          "Intercept: hold each request until released", partial(app.run_action, "intercept_toggle"),
+                          "intercept.toggle"))
+            if icpt.held:
+                items.append((f"Release held request {next(iter(icpt.held))}",
+                              partial(app.run_action, "intercept_release"), "intercept.release — the oldest"))
+                items.append((f"Release all {len(icpt.held)} held requests",
+                              partial(app.run_action, "intercept_release_all"), "intercept.release_all"))
         for label, action, help_text in VIEW:
             items.append((label, partial(app.run_action, action), help_text))
         return items

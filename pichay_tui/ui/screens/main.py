@@ -95,6 +95,9 @@ class MainScreen(Screen):
         h = self.query_one(HeaderBar)
         h.url, h.status, h.mode, h.policy = url, status, mode, policy
 
+    def set_intercept(self, label: str) -> None:
+        self.query_one(HeaderBar).intercept = label
+
     def log_line(self, line: str) -> None:
         self.query_one("#agent-log", RichLog).write(line)
 

@@ -12,6 +12,7 @@ class HeaderBar(Widget):
     mode: reactive[str] = reactive("page")
     offline: reactive[str] = reactive("proxy not listening")     # shown when there is no URL ("" in replay)
     policy: reactive[str] = reactive("")                          # the policy and switches in force
+    intercept: reactive[str] = reactive("")                       # "⏸ INTERCEPT · 1 held" while intercept is on
 
     def render(self) -> Text:
         t = Text()
@@ -23,6 +24,10 @@ class HeaderBar(Widget):
         if self.policy:
             t.append(" ")
             t.append(self.policy, style="#b294bb")
+        if self.intercept:
+            t.append(" ")
+            held = "held" in self.intercept
+            t.append(f" {self.intercept} ", style="bold white on red" if held else "bold black on yellow")
         t.append("\n")
         if self.url:
             t.append(" proxy ", style="grey58")
@@ -42,3 +47,11 @@ def policy_label(config) -> str:
     on = {True: "on", False: "off"}
     return (f"{config.policy} τ{config.age_threshold} ≥{config.min_size}B · cooperative {on[bool(config.cooperative)]}"
             f" · trim {on[bool(config.trim_tools)]}")
+
+
+def intercept_label(snapshot: dict | None) -> str:
+    """The header badge: "" when intercept is off, else `⏸ INTERCEPT` and how many requests wait."""
+    if not snapshot or not snapshot.get("enabled"):
+        return ""
+    n = len(snapshot.get("held") or [])
+    return f"⏸ INTERCEPT · {n} held" if n else "⏸ INTERCEPT on"
