@@ -144,5 +144,7 @@ async def test_help_lists_the_replay_keys():
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
+        app.screen.query_one("#help-box").scroll_end(animate=False)     # the replay section is the last one
+        await pilot.pause()
         text = help_text(app)
         assert "Replay" in text and "replay.step" in text and "replay.back" in text and "replay.next-marker" in text
