@@ -8,7 +8,6 @@ import sys
 
 import httpx
 import orjson
-import pytest
 
 from pichay_tui.core.blocks import UNCHANGED_PREFIXES
 from pichay_tui.core.synthetic import file_content

@@ -119,5 +119,5 @@ class TurnDiffScreen(Screen):
         for pid, _ in (r.evicted + r.restored)[:3]:
             parts += [Text(""), self._mini_diff(pid)]
         if added:
-            parts += [Text(""), Text(f"New tool results: " + ", ".join(self._label(p) for p in added), style="grey70")]
+            parts += [Text(""), Text("New tool results: " + ", ".join(self._label(p) for p in added), style="grey70")]
         return Group(*parts)

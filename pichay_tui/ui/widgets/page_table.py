@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 
