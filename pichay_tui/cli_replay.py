@@ -186,7 +186,8 @@ def replay_command(file, policy, age_threshold, min_size, zones, policy_arg, fra
     """Replay a saved session frame by frame in the TUI (step, back, jump, play; the same screens as live)."""
     from .core.importers import UnsupportedFormat
     from .core.recording import RecordingError
-    from .core.replay import ReplayController, Replayer, load_source
+    from .core.replay import Replayer, load_source
+    from .core.replay_controller import ReplayController
 
     try:
         config = _config(policy, age_threshold, min_size, zones, policy_arg)

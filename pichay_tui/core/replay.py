@@ -15,18 +15,23 @@ replayed with `side=False` (otherwise every request would look like a tool-less 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import orjson
 
-from . import events as ev
 from .config import PagerConfig
 from .engine import Engine
 from .events import Event
-from .exchange import Exchange, ResponseSummary
+from .exchange import ResponseSummary
 from .tokens import TokenCounter
+from .replay_source import Frame, OperatorCommand, ReplaySource, frames_from_exchanges, frames_from_recording, \
+    load_source, materialize
+
+# sources are re-exported: callers read frames and replay them through one import
+__all__ = ["Frame", "FrameResult", "OperatorCommand", "ReplayClock", "ReplaySource", "Replayer",
+           "frames_from_exchanges", "frames_from_recording", "load_source", "materialize", "messages_size",
+           "outbound_size"]
 
 
 class ReplayClock:
@@ -37,29 +42,6 @@ class ReplayClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@dataclass(slots=True)
-class Frame:
-    """One API call to replay: the request, then the responses/commands that followed it before the next one."""
-
-    index: int
-    exchange: Exchange
-    side: bool | None = None
-    label: str = ""                                   # importer session name or recorded session id
-    after: list[tuple[str, Any]] = field(default_factory=list)  # ("response", (req_frame, ResponseSummary, ts)) |
-    #                                                              ("command", RecordedCommand)
-    live_tokens_out: int = 0                          # the live engine's outbound estimate (recordings only)
-
-
-@dataclass(frozen=True, slots=True)
-class OperatorCommand:
-    """A command the operator issued during a replay, kept with the frame it followed so that going back and forward
-    recomputes it exactly (it is applied after that frame's recorded responses and commands, as it was live)."""
-
-    ts: float
-    command: str
-    args: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -86,99 +68,6 @@ class FrameResult:
                 "ts": self.ts, "tokens_in": self.tokens_in, "tokens_out": self.tokens_out,
                 "bytes_in": self.bytes_in, "bytes_out": self.bytes_out, "changed": self.changed,
                 "usage": self.usage, "turn": self.turn, "events": [e.kind for e in self.events]}
-
-
-@dataclass(slots=True)
-class ReplaySource:
-    """Frames plus what the input format could not provide."""
-
-    frames: list[Frame]
-    format: str
-    path: str = ""
-    missing: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    header: dict[str, Any] = field(default_factory=dict)
-
-
-def frames_from_exchanges(exchanges: Iterable[Exchange] | dict[str, list[Exchange]], side: bool | None = None
-                          ) -> list[Frame]:
-    """One frame per exchange; a {session: [exchanges]} mapping is merged by timestamp (stable within a session)."""
-    if isinstance(exchanges, dict):
-        items = [(ex.ts, n, i, name, ex) for n, (name, exs) in enumerate(exchanges.items())
-                 for i, ex in enumerate(exs)]
-        if all(t for t, *_ in items):
-            items.sort(key=lambda x: (x[0], x[1], x[2]))
-        seq = [(name, ex) for _, _, _, name, ex in items]
-    else:
-        seq = [("", ex) for ex in exchanges]
-    frames = []
-    for name, ex in seq:
-        f = Frame(len(frames), ex, side, name)
-        if ex.response is not None:
-            f.after.append(("response", (f.index, ex.response, ex.ts)))
-        frames.append(f)
-    return frames
-
-
-def frames_from_recording(path: str | Path) -> tuple[list[Frame], dict[str, Any]]:
-    """Frames of a pichay recording: the requests the live engine processed, with what followed each in order."""
-    from .recording import RecordedCommand, RecordedRequest, RecordedResponse, read_header, read_recording
-
-    frames: list[Frame] = []
-    by_id: dict[int, int] = {}
-    for step in read_recording(path):
-        if isinstance(step, RecordedRequest):
-            if not step.engine:
-                continue
-            f = Frame(len(frames), step.exchange, step.side, step.session)
-            f.live_tokens_out = next((int(e.data.get("tokens_out") or 0) for e in step.events
-                                      if e.kind == ev.REQUEST_PAGED), 0)
-            by_id[step.id] = f.index
-            frames.append(f)
-        elif isinstance(step, RecordedResponse):
-            if step.id in by_id and frames:
-                frames[-1].after.append(("response", (by_id.pop(step.id), step.response, step.ts)))
-        elif isinstance(step, RecordedCommand):
-            if step.ok and frames:
-                frames[-1].after.append(("command", step))
-    return frames, read_header(path)
-
-
-def materialize(path: str | Path) -> Path:
-    """A .xz/.gz file decompressed once into a temp cache (keyed by name, size and mtime); other paths unchanged."""
-    path = Path(path)
-    if path.suffix not in (".xz", ".gz") or not path.is_file():
-        return path
-    import gzip
-    import lzma
-    import tempfile
-
-    st = path.stat()
-    cache = Path(tempfile.gettempdir()) / "pichay-replay-cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / f"{path.stem}.{st.st_size}.{int(st.st_mtime)}{Path(path.stem).suffix or '.jsonl'}"
-    if not target.exists():
-        opener = lzma.open if path.suffix == ".xz" else gzip.open
-        tmp = target.with_suffix(".part")
-        with opener(path, "rb") as src, open(tmp, "wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-        tmp.replace(target)
-    return target
-
-
-def load_source(path: str | Path) -> ReplaySource:
-    """Open a recording or an importable file/folder (.xz/.gz too) as frames (raises UnsupportedFormat/RecordingError)."""
-    from .importers import detect_format, load_exchanges
-
-    shown, path = str(path), materialize(path)
-    fmt = detect_format(path)
-    if fmt == "recording":
-        frames, header = frames_from_recording(path)
-        return ReplaySource(frames, "recording", shown, header=header)
-    result = load_exchanges(path)
-    return ReplaySource(frames_from_exchanges(result.sessions, side=False), result.format, shown,
-                        list(result.missing), list(result.warnings))
 
 
 def messages_size(body: dict[str, Any]) -> int:
@@ -394,191 +283,3 @@ class Replayer:
                            r.outbound if self.keep_outbound else None,
                            eng.sessions[r.session_id].turn if r.session_id in eng.sessions else 0)
 
-
-# ---- timeline + controller (what the replay screen drives) ----
-MARK_EVICT, MARK_FAULT, MARK_ZONE, MARK_PIN, MARK_CLEAR = "evict", "fault", "zone", "pin", "clear"
-_MARK_OF = {ev.PAGE_EVICTED: MARK_EVICT, ev.PAGE_FAULTED: MARK_FAULT, ev.ZONE_CHANGED: MARK_ZONE,
-            ev.PAGE_PINNED: MARK_PIN, ev.CLIENT_CLEARED: MARK_CLEAR, ev.PAGE_CLEARED_BY_CLIENT: MARK_CLEAR}
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    frame: int
-    kind: str          # evict | fault | zone | pin | clear
-    count: int
-    detail: str = ""
-
-
-class ReplayController:
-    """Step/back/jump/play over a Replayer, with timeline markers; sans-io (the UI calls `tick(dt)` from a timer).
-
-    Named commands for the UI: replay.step, replay.back, replay.jump, replay.play, replay.pause, replay.speed.
-    """
-
-    SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0)
-
-    def __init__(self, replayer: Replayer) -> None:
-        self.replayer = replayer
-        self.playing = False
-        self.speed = 2.0                    # frames per second while playing
-        self._acc = 0.0
-        self.markers: list[Marker] = []
-        self.frame_summaries: list[dict[str, Any]] = []
-        self._marked: dict[int, FrameResult] = {}
-        self._build_timeline()
-
-    def _build_timeline(self) -> None:
-        """One pass over every frame (taking snapshots on the way) to place markers; then back to frame 0."""
-        rp = self.replayer
-        rp.jump(0)
-        while not rp.at_end:
-            r = rp.step()
-            self.frame_summaries.append(r.summary())
-            self.markers += self._markers_of(r)
-            self._marked[r.index] = r
-        rp.jump(0)
-
-    @staticmethod
-    def _markers_of(r: FrameResult) -> list[Marker]:
-        counts: dict[str, int] = {}
-        details: dict[str, str] = {}
-        for e in r.events:
-            k = _MARK_OF.get(e.kind)
-            if k:
-                counts[k] = counts.get(k, 0) + 1
-                if k == MARK_ZONE:
-                    details[k] = f"{e.data.get('old')}→{e.data.get('new')}"
-        return [Marker(r.index, k, n, details.get(k, "")) for k, n in counts.items()]
-
-    def _sync_timeline(self) -> None:
-        """After an operator command the frames after it can come out differently: re-mark frames as they are
-        re-applied (only needed once a command was issued)."""
-        if not self.replayer.operator:
-            return
-        changed = {i: r for i, r in self.replayer.results.items() if self._marked.get(i) is not r}
-        if not changed:
-            return
-        self.markers = [m for m in self.markers if m.frame not in changed]
-        for i, r in changed.items():
-            self.markers += self._markers_of(r)
-            self.frame_summaries[i] = r.summary()
-            self._marked[i] = r
-        self.markers.sort(key=lambda m: m.frame)
-
-    def command(self, command: str, **args: Any) -> Any:
-        """An operator command during the replay: applied now and re-applied at this frame on every later pass."""
-        return self.replayer.command(command, **args)
-
-    # ---- position ----
-    @property
-    def position(self) -> int:
-        return self.replayer.position
-
-    @property
-    def total(self) -> int:
-        return len(self.replayer)
-
-    @property
-    def engine(self) -> Engine:
-        return self.replayer.engine
-
-    def step(self) -> FrameResult | None:
-        r = self.replayer.step()
-        self._sync_timeline()
-        return r
-
-    def back(self) -> FrameResult | None:
-        r = self.replayer.back()
-        self._sync_timeline()
-        return r
-
-    def jump(self, index: int) -> FrameResult | None:
-        r = self.replayer.jump(index)
-        self._sync_timeline()
-        return r
-
-    def jump_turn(self, session_id: str | None, turn: int) -> FrameResult | None:
-        """Jump to the first frame at which the session (any, if None) reached user turn `turn`."""
-        for s in self.frame_summaries:
-            if session_id and s["session"] != session_id:
-                continue
-            if s["session"] and s["turn"] >= turn:
-                return self.jump(s["index"] + 1)
-        return self.jump(self.total)
-
-    def next_marker(self, kinds: tuple[str, ...] = (MARK_EVICT, MARK_FAULT, MARK_ZONE)) -> FrameResult | None:
-        """Jump just past the next frame carrying one of these markers."""
-        for m in self.markers:
-            if m.kind in kinds and m.frame >= self.position:
-                return self.jump(m.frame + 1)
-        return None
-
-    def prev_marker(self, kinds: tuple[str, ...] = (MARK_EVICT, MARK_FAULT, MARK_ZONE)) -> FrameResult | None:
-        for m in reversed(self.markers):
-            if m.kind in kinds and m.frame + 1 < self.position:
-                return self.jump(m.frame + 1)
-        return None
-
-    # ---- playback ----
-    def play(self) -> None:
-        self.playing = not self.replayer.at_end
-        self._acc = 0.0
-
-    def pause(self) -> None:
-        self.playing = False
-
-    def toggle(self) -> bool:
-        self.pause() if self.playing else self.play()
-        return self.playing
-
-    def set_speed(self, fps: float) -> float:
-        self.speed = max(0.1, float(fps))
-        return self.speed
-
-    def faster(self) -> float:
-        return self.set_speed(next((s for s in self.SPEEDS if s > self.speed), self.SPEEDS[-1]))
-
-    def slower(self) -> float:
-        return self.set_speed(next((s for s in reversed(self.SPEEDS) if s < self.speed), self.SPEEDS[0]))
-
-    def tick(self, dt: float) -> int:
-        """Advance playback by dt seconds of wall time; returns how many frames were applied."""
-        if not self.playing:
-            return 0
-        self._acc += dt * self.speed
-        n = 0
-        while self._acc >= 1.0 and not self.replayer.at_end:
-            self._acc -= 1.0
-            self.replayer.step()
-            n += 1
-        if n:
-            self._sync_timeline()
-        if self.replayer.at_end:
-            self.playing = False
-        return n
-
-    def markers_in(self, start: int, end: int) -> list[Marker]:
-        return [m for m in self.markers if start <= m.frame < end]
-
-    def timeline(self, width: int) -> str:
-        """A one-line text scrubber: '·' plain frame, 'e' eviction, 'F' fault, 'z' zone change, '▲' position."""
-        n = self.total
-        if n == 0 or width <= 0:
-            return ""
-        rank = {MARK_FAULT: 3, MARK_ZONE: 2, MARK_EVICT: 1}
-        glyph = {MARK_FAULT: "F", MARK_ZONE: "z", MARK_EVICT: "e"}
-        cells = [(0, "·")] * width
-        for m in self.markers:
-            if m.kind not in rank:
-                continue
-            c = min(width - 1, m.frame * width // n)
-            if rank[m.kind] > cells[c][0]:
-                cells[c] = (rank[m.kind], glyph[m.kind])
-        chars = [g for _, g in cells]
-        pos = min(width - 1, max(0, self.position - 1) * width // n) if self.position else 0
-        chars[pos] = "▲"
-        return "".join(chars)
-
-
-def replay_summary_response(summary: ResponseSummary | None) -> dict[str, Any]:
-    return summary.to_dict() if summary else {}

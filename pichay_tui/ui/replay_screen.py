@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from ..core.commands import CommandError
-from ..core.replay import ReplayController
+from ..core.replay_controller import ReplayController
 from ..core.turndiff import BodyTap
 from .widgets.header import policy_label
 from .app import PichayApp

@@ -59,7 +59,8 @@ async def replay_screens(out: Path, size: tuple[int, int]) -> list[Path]:
     """The replay screen mid-session on the long thrashing sample (timeline with evictions and faults), and the
     policy comparison for it."""
     from ..core.config import PagerConfig
-    from ..core.replay import ReplayController, Replayer, load_source
+    from ..core.replay import Replayer, load_source
+    from ..core.replay_controller import ReplayController
     from .replay_screen import ReplayApp
     from .widgets.page_table import PageTable
 

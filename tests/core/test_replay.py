@@ -7,7 +7,8 @@ import pytest
 
 from pichay_tui.core.config import PagerConfig
 from pichay_tui.core.recording import RecordedRequest, read_recording
-from pichay_tui.core.replay import ReplayController, Replayer, materialize
+from pichay_tui.core.replay import Replayer, materialize
+from pichay_tui.core.replay_controller import ReplayController
 
 from .replay_fixtures import LEGACY_RUNS, SAMPLE_FILES, source, synthetic_source
 

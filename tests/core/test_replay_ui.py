@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.replay import ReplayController, Replayer
+from pichay_tui.core.replay import Replayer
+from pichay_tui.core.replay_controller import ReplayController
 
 from .replay_fixtures import SAMPLE_FILES, source
 
