@@ -93,3 +93,21 @@ async def get_json(url: str) -> Any:
         r = await c.get(url)
         r.raise_for_status()
         return r.json()
+
+
+async def read_events(url: str, out: list, ready) -> None:
+    """Follow /_pichay/events, appending (event name, data) pairs; sets `ready` on the stream's hello event."""
+    import httpx
+    import orjson
+
+    async with httpx.AsyncClient(timeout=None) as c:
+        async with c.stream("GET", url) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            name = None
+            async for line in r.aiter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    out.append((name, orjson.loads(line[6:])))
+                    if name == "hello":
+                        ready.set()

@@ -4,12 +4,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import orjson
 
 from pichay_tui.core.events import Event
 from pichay_tui.proxy.control import Subscriber
 from pichay_tui.sim.agent import SimulatedAgent
-from proxy_helpers import get_json
+from proxy_helpers import get_json, read_events
 
 SESSION_KEYS = {"id", "client", "turns", "stats", "pages"}
 STATS_KEYS = {"requests", "evictions", "gc", "faults", "pins", "resident_tokens", "evicted_tokens", "zone"}
@@ -50,20 +49,6 @@ async def test_commands_are_refused_in_observe_mode(make_proxy, upstream):
     async with httpx.AsyncClient() as c:
         r = await c.post(f"{proxy.url}/_pichay/commands", json={"command": "page.pin", "page": "x"})
     assert r.status_code == 409 and "observe mode" in r.json()["error"]
-
-
-async def read_events(url: str, out: list, ready: asyncio.Event) -> None:
-    async with httpx.AsyncClient(timeout=None) as c:
-        async with c.stream("GET", url) as r:
-            assert r.headers["content-type"].startswith("text/event-stream")
-            name = None
-            async for line in r.aiter_lines():
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    out.append((name, orjson.loads(line[6:])))
-                    if name == "hello":
-                        ready.set()
 
 
 async def test_event_stream_carries_core_events(proxy, upstream):

@@ -10,7 +10,7 @@ import orjson
 
 from pichay_tui.sim.agent import SimulatedAgent
 from pichay_tui.sim.tool_defs import TOOLS
-from proxy_helpers import DUMMY_KEY, get_json
+from proxy_helpers import DUMMY_KEY, get_json, read_events
 
 PROMPT = [{"role": "user", "content": "[sim-script:coding] hello"}]
 
@@ -33,19 +33,6 @@ async def held(proxy, n: int = 1, timeout: float = 5.0) -> list[dict]:
 
 def sdk(proxy) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(api_key=DUMMY_KEY, base_url=proxy.url, max_retries=0)
-
-
-async def read_events(url: str, out: list, ready: asyncio.Event) -> None:
-    async with httpx.AsyncClient(timeout=None) as c:
-        async with c.stream("GET", url) as r:
-            name = None
-            async for line in r.aiter_lines():
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    out.append((name, orjson.loads(line[6:])))
-                    if name == "hello":
-                        ready.set()
 
 
 async def test_sdk_request_is_held_listed_and_released(proxy, upstream):
