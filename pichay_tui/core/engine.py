@@ -91,9 +91,8 @@ class Engine(CooperativeMixin, StateMixin):
         self._emit(ev.ENGINE_FAILED, s, {"where": where, "error": error})
 
     # ---- sessions ----
-    def _resolve(self, body: dict[str, Any], headers: Mapping[str, str]) -> Session:
+    def _resolve(self, body: dict[str, Any], headers: Mapping[str, str], fp: str) -> Session:
         ckey = client_session_key(body, headers)
-        fp = first_message_fp(body)
         sid = self._by_fp.get((ckey, fp))
         if sid:
             return self.sessions[sid]
@@ -143,12 +142,13 @@ class Engine(CooperativeMixin, StateMixin):
             return RequestResult("", body, False, side=True)
         self._collect = collected = []
         try:
-            s = self._resolve(body, headers)
+            fp = first_message_fp(body)          # hashed once: identity and the divergence check share it
+            s = self._resolve(body, headers, fp)
             s.request_no += 1
             s.last_ts = self._now
             req = s.request_no
             s.ingest_header(body, req)
-            new_results = s.ingest_messages(messages, req, self._now)
+            new_results = s.ingest_messages(messages, req, self._now, first_fp=fp)
             if not s.resent:
                 s.stats.requests += 1          # an identical re-send (client retry, restart) is not a new request
             if s.pending_splice:

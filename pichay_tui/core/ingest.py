@@ -62,7 +62,7 @@ class IngestMixin:
     def message_fp(self, msg: dict) -> str:
         return content_hash({"role": msg.get("role"), "content": msg.get("content")})
 
-    def find_divergence(self, messages: list[dict]) -> int:
+    def find_divergence(self, messages: list[dict], first_fp: str | None = None) -> int:
         """Index of the first message that differs from the previous request; len(prev) when only appended."""
         prev_n = len(self._msg_fp)
         if prev_n == 0:
@@ -70,7 +70,8 @@ class IngestMixin:
         n = len(messages)
         # Fast path: the client appended. Check the ends of the old prefix (markers move there) and trust the middle;
         # microcompact edits in the middle are caught by the resident-result check instead.
-        if n >= prev_n and self.message_fp(messages[0]) == self._msg_fp[0] and \
+        first = first_fp if first_fp is not None else self.message_fp(messages[0])
+        if n >= prev_n and first == self._msg_fp[0] and \
                 self.message_fp(messages[prev_n - 1]) == self._msg_fp[prev_n - 1]:
             return prev_n
         for i in range(min(n, prev_n)):
@@ -120,9 +121,10 @@ class IngestMixin:
         if gone:
             self.emit(ev.CLIENT_CLEARED, {"reason": reason, "pages": len(gone), "epoch": self.epoch, "from": d})
 
-    def ingest_messages(self, messages: list[dict], request_no: int, now: float) -> list[Page]:
+    def ingest_messages(self, messages: list[dict], request_no: int, now: float,
+                        first_fp: str | None = None) -> list[Page]:
         """Add pages for messages the session has not seen; returns new tool_result pages."""
-        d = self.find_divergence(messages)
+        d = self.find_divergence(messages, first_fp)
         self.resent = d == len(self._msg_fp) == len(messages) > 0   # the same history again (a retry)
         self.check_client_clears(messages, d)
         if d < len(self._msg_fp):
@@ -154,7 +156,10 @@ class IngestMixin:
             self._msg_pages.append(ids)
             self._msg_turn.append(turn)
             # fingerprints are only ever compared at the ends of the prefix, so only compute those
-            self._msg_fp.append(self.message_fp(msg) if mi in (0, last_fp_index) else "")
+            if mi == 0 and first_fp is not None:
+                self._msg_fp.append(first_fp)
+            else:
+                self._msg_fp.append(self.message_fp(msg) if mi == last_fp_index else "")
         if len(self._msg_fp) > 1 and d < len(messages) and d > 0 and not self._msg_fp[d - 1]:
             self._msg_fp[d - 1] = self.message_fp(messages[d - 1])
         self.turn = turn
