@@ -192,6 +192,8 @@ class VirtualTable(ScrollView, can_focus=True):
                 base = base + self.get_component_rich_style("vtable--even-row")
             segs: list[Segment] = []
             for col, w, parts in zip(self.COLUMNS, self._widths, self.cells(r)):
+                if cursor:   # on the highlight, cell colours (orange state, red faults) would vanish: keep weight only
+                    parts = [(text, Style(bold=st.bold, italic=st.italic) if st else st) for text, st in parts]
                 segs += fit(parts, w, col.right, base)
             line = self._lines[cache_key] = (Strip(segs, self._table_width()), base)
         return line
