@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 CLEARED_MARKERS = ("[Old tool result content cleared]",)
+# One client wording, kept for tests and docs; recognition is by meaning (see unchanged.py), not by this prefix.
 UNCHANGED_PREFIXES = ("File unchanged since last read",)
 
 
@@ -81,8 +82,3 @@ def image_tokens(block: dict[str, Any]) -> int:
 def is_cleared_by_client(content: Any) -> bool:
     text = result_text(content).strip()
     return any(text.startswith(m) for m in CLEARED_MARKERS)
-
-
-def is_unchanged_notice(content: Any) -> bool:
-    text = result_text(content).strip()
-    return len(text) < 600 and any(text.startswith(m) for m in UNCHANGED_PREFIXES)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
+from .blocks import short_id
 from .commands import CommandError
 from .pages import PageState
 
@@ -58,20 +59,24 @@ def apply(pager, args: dict[str, Any], forced: list) -> Any:
     gone = [pid for mi in range(start, end) for pid in s._msg_pages[mi]]
     first_pos = min((s.pages[p].pos for p in gone if s.pages[p].pos >= 0), default=0)
     predicted = s.fen.from_(first_pos)
+    held = []                                   # pages whose content the store holds: the summary names them all
     for pid in gone:
         page = s.pages[pid]
+        cleared = page.state is PageState.CLEARED
         if not page.state.is_out or page.state is PageState.EVICTED:
-            if page.kind.value == "tool_result" or page.state is not PageState.CLEARED:
-                blk = s.overrides.get(pid)
-                if blk is not None:
-                    pager.store.put(page.content_hash, blk)
+            if page.kind.value == "tool_result" or not cleared:
+                if page.state is not PageState.EVICTED:       # evicted pages were stored when evicted
+                    pager.keep_original(page, pager.messages)
                 s.set_state(page, PageState.COLLAPSED)
                 page.pin_reason = None
+        if not cleared and pager.store.get(page.content_hash) is not None:
+            held.append(pid)
+            pager.serve_notices_of(page, pager.messages)
         if page.pos >= 0:
             s.fen.set(page.pos, 0)
     summary = str(args["summary"]).strip()
-    text = f"[Summary of turns {first}-{last}, collapsed by pichay; pages {', '.join(gone[:12])}" + \
-           (" …" if len(gone) > 12 else "") + f" can be restored with memory_fault]\n{summary}"
+    text = f"[Summary of turns {first}-{last}, collapsed by pichay; pages {', '.join(held) or 'none'} " \
+           f"can be restored with memory_fault]\n{summary}"
     s.fen.set(s.pages[gone[0]].pos, pager.counter.count(text)) if gone else None
     entry = {"first": first, "last": last, "start": start, "end": end, "summary": summary, "text": text,
              "pages": gone, "request": s.request_no, "source": args.get("source", "operator")}
@@ -95,6 +100,13 @@ def apply(pager, args: dict[str, Any], forced: list) -> Any:
     return {"first": first, "last": last, "pages": len(gone)}
 
 
+def _stub(c: dict[str, Any], pid: str) -> str:
+    if pid in c["text"].split("\n", 1)[0]:
+        return f"[Collapsed into the summary of turns {c['first']}-{c['last']} · page {pid}; " \
+               f"call memory_fault with \"{pid}\" to restore it]"
+    return f"[Collapsed into the summary of turns {c['first']}-{c['last']}]"
+
+
 def apply_to_outbound(s: "Session", client_messages: list[dict], msgs: list[dict]) -> list[dict]:
     """Replace every collapsed span (from the end backwards, so indices stay valid)."""
     for c in sorted(s.collapses, key=lambda c: c["start"], reverse=True):
@@ -103,7 +115,7 @@ def apply_to_outbound(s: "Session", client_messages: list[dict], msgs: list[dict
             continue
         head = client_messages[start].get("content")
         stubs = [{"type": "tool_result", "tool_use_id": b.get("tool_use_id"),
-                  "content": f"[Collapsed into the summary of turns {c['first']}-{c['last']}]"}
+                  "content": _stub(c, short_id("tr:" + str(b.get("tool_use_id"))))}
                  for b in (head if isinstance(head, list) else []) if b.get("type") == "tool_result"]
         msgs[start] = {"role": "user", "content": stubs + [{"type": "text", "text": c["text"]}]}
         del msgs[start + 1:end]

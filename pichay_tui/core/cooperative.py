@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .blocks import block_text, result_text
 from .commands import CommandError
 from .pages import Kind, Page, PageState
 
@@ -54,6 +55,7 @@ def answer_phantom(eng: "Engine", s: "Session", call: dict[str, Any]) -> dict[st
     if isinstance(entries, str):
         entries = [entries]
     lines, parts, err = [], [], False
+    originals: list = []
     for entry in entries:
         entry = str(entry)
         pages = resolve(s, entry, want_out=(name == "memory_fault"))
@@ -76,18 +78,23 @@ def answer_phantom(eng: "Engine", s: "Session", call: dict[str, Any]) -> dict[st
                     eng.queue(s, "page.fault_in", page=page.id, source="model")
                     if page.paged:                    # served now from the store; the in-place restore waits
                         eng.minor_fault(s, page)      # (GC'd output coming back is a restore, not a fault)
-                    text = block.get("content")
-                    text = text if isinstance(text, str) else str(text)
-                    parts.append(f"[page {page.id}: {page.tool} {page.address}]\n{text}")
+                    if block.get("type", "tool_result") == "tool_result":
+                        originals.append(block.get("content") or "")
+                        text = result_text(block.get("content"))
+                    else:                             # a text / tool_use block folded into a collapse
+                        originals.append(block_text(block))
+                        text = originals[-1]
+                    label = f"{page.tool} {page.address}".strip() if page.tool else page.kind.value
+                    parts.append(f"[page {page.id}: {label}]\n{text}")
             except CommandError as e:
                 lines.append(f"{page.id}: {e}")
                 err = True
     if not entries:
         lines.append("no paths given")
         err = True
+    body: Any = "\n\n".join(parts + (["\n".join(lines)] if lines else []))
     if len(parts) == 1 and not lines:          # one page: exactly what the original tool call returned
-        parts = [parts[0].split("\n", 1)[1]]
-    body = "\n\n".join(parts + (["\n".join(lines)] if lines else []))
+        body = originals[0]
     out = {"type": "tool_result", "tool_use_id": tid, "content": body or "done"}
     if err and not parts and name == "memory_fault":
         out["is_error"] = True

@@ -9,10 +9,11 @@ from typing import Any
 
 from . import events as ev
 from .addressing import address_key, display_address
-from .blocks import (block_bytes, block_text, content_hash, image_tokens, is_cleared_by_client,
-                     is_unchanged_notice, result_text, short_id, strip_cache_control)
+from .blocks import (block_bytes, block_text, content_hash, image_tokens, is_cleared_by_client, result_text,
+                     short_id, strip_cache_control)
 from .fenwick import Fenwick
 from .pages import Kind, Page, PageState
+from .unchanged import is_unchanged_notice
 
 _KINDS = {"text": Kind.TEXT, "thinking": Kind.THINKING, "redacted_thinking": Kind.THINKING,
           "tool_use": Kind.TOOL_USE, "tool_result": Kind.TOOL_RESULT, "image": Kind.IMAGE}
@@ -223,7 +224,7 @@ class IngestMixin:
         return None
 
     def unchanged_notice(self, blk: dict) -> bool:
-        return blk.get("type") == "tool_result" and is_unchanged_notice(blk.get("content"))
+        return blk.get("type") == "tool_result" and is_unchanged_notice(blk.get("content"), bool(blk.get("is_error")))
 
     @staticmethod
     def original_block(blk: dict) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import events as ev
-from .blocks import strip_cache_control
+from .blocks import content_hash, strip_cache_control
 from .handles import handle_text
 from .pages import Page, PageState, PinReason
 from .policy import Policy, PolicyContext
@@ -44,15 +44,19 @@ class Pager:
             prev = s.pages.get(kh.latest) if kh.latest else None
             blk = s.block_at(messages, r)
             notice = blk is not None and s.unchanged_notice(blk)
+            out_by_us = prev is not None and prev.state in OUT_BY_US
             # a fault undoes an eviction made before this request; pages only folded into a collapse were never
             # evicted, so asking for them again is not counted (faults never exceed paged evictions)
-            if prev is not None and prev.state in OUT_BY_US and prev.evicted_at_req is not None \
-                    and prev.evicted_at_req < request_no:
+            if out_by_us and prev.evicted_at_req is not None and prev.evicted_at_req < request_no:
                 major = True
                 if notice:
                     major = not self._serve_unchanged(r, prev, blk)
                 self._record_fault(prev, r, kh, major, now)
             elif notice and prev is not None:
+                if out_by_us:                        # folded into a collapse: the notice still needs the content
+                    self._serve_unchanged(r, prev, blk)
+                else:                                # resident: keep a copy so a later eviction can serve it
+                    self.keep_original(prev, messages)
                 r.content_hash = prev.content_hash   # the client says: same content as before
             elif prev is not None and prev.pin_reason is PinReason.FAULT:
                 if r.content_hash != prev.content_hash:
@@ -63,6 +67,24 @@ class Pager:
             if notice and prev is not None and r.content_hash != prev.content_hash:
                 r.content_hash = prev.content_hash
             kh.latest = r.id
+
+    def keep_original(self, page: Page, messages: list[dict]) -> None:
+        """Store a resident page's content now (a notice refers to it; a notice itself is never stored)."""
+        blk = self.s.overrides.get(page.id) or self.s.block_at(messages, page)
+        if blk is not None and (page.id in self.s.overrides or not self.s.unchanged_notice(blk)):
+            self.store.put(page.content_hash, strip_cache_control(blk))
+
+    def serve_notices_of(self, page: Page, messages: list[dict]) -> None:
+        """Resident "unchanged" notices that refer to a page just taken out get its content in their place."""
+        s = self.s
+        if page.key is None:
+            return
+        for q in list(s.resident_results.values()):
+            if q is page or q.key != page.key or q.content_hash != page.content_hash or q.id in s.overrides:
+                continue
+            blk = s.block_at(messages, q)
+            if blk is not None and s.unchanged_notice(blk):
+                self._serve_unchanged(q, page, blk)
 
     def _serve_unchanged(self, r: Page, prev: Page, blk: dict) -> bool:
         """Answer a 'file unchanged' notice with the evicted content from the backing store; True if served."""
@@ -110,7 +132,11 @@ class Pager:
         s = self.s
         blk = s.overrides.get(page.id) or s.block_at(messages, page)
         if blk is not None:
-            self.store.put(page.content_hash, strip_cache_control(blk))
+            if page.id not in s.overrides and s.unchanged_notice(blk) and self.store.get(page.content_hash) is None:
+                # a notice whose earlier read we never held: keep the notice itself, under its own hash
+                page.content_hash = content_hash([blk.get("content"), bool(blk.get("is_error"))])
+            if page.id in s.overrides or not s.unchanged_notice(blk) or self.store.get(page.content_hash) is None:
+                self.store.put(page.content_hash, strip_cache_control(blk))
         s.set_state(page, state)
         page.pin_reason = None
         page.evicted_at_turn, page.evicted_at_ts, page.evicted_at_req = s.turn, now, request_no
@@ -118,6 +144,7 @@ class Pager:
         s.set_sub(page, True)
         if page.pos >= 0:
             s.fen.set(page.pos, self.counter.count(handle_text(page)))
+        self.serve_notices_of(page, messages)
         if page.paged:
             s.stats.evictions += 1
             if page.key:
