@@ -78,7 +78,7 @@ SESSION_HEADERS = ["session", "req", "pages", "evict", "gc", "faults (maj/min)",
 
 
 def session_row(s: dict[str, Any]) -> list[str]:
-    return [s["name"], str(s["requests"]), str(s["pages"]), str(s["evictions"]), str(s["gc"]),
+    return [s["name"], str(s["request_count"]), str(s["pages"]), str(s["evictions"]), str(s["gc"]),
             f"{s['faults']} ({s['major_faults']}/{s['minor_faults']})", f"{s['fault_rate']:.2f}",
             str(s["pins"]), f"{s['bytes_before']:,}", f"{s['bytes_after']:,}", f"{s['reduction_pct']:.1f}",
             f"{s['tokens_before']:,}", f"{s['tokens_after']:,}", f"{s['token_turns_kept']:,}",

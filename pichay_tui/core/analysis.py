@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from . import events as ev
-from .clairvoyant import DEFAULT_FAULT_OVERHEAD, Bound, CostMeter, clairvoyant_from_replay
+from .cache_cost import CacheLedger, as_sent_ledger, cache_bound, live_config, observe, reference_pass, request_rows, session_spend, validation
+from .cache_model import Calibration, ShapeBuilder
+from .clairvoyant import DEFAULT_FAULT_OVERHEAD, Bound, CostMeter
 from .config import PagerConfig
 from .replay import Replayer, ReplaySource, load_source
 from .tokens import TokenCounter
 
 TOTAL_KEYS = ("requests", "evictions", "gc", "faults", "fault_rate", "bytes_before", "bytes_after", "reduction_pct",
               "tokens_before", "tokens_after")
-SUM_KEYS = ("requests", "pages", "evictions", "gc", "faults", "major_faults", "minor_faults", "pins", "pin_events",
+SUM_KEYS = ("request_count", "pages", "evictions", "gc", "faults", "major_faults", "minor_faults", "pins", "pin_events",
             "bytes_before", "bytes_after", "tokens_before", "tokens_after", "token_turns_kept",
             "predicted_invalidated_tokens", "sweeps", "cleared_by_client", "side_requests")
 THRASH_MIN_FAULTS = 3
@@ -53,12 +55,24 @@ def thrash(faults: int, evictions: int, refaulted: int) -> tuple[bool, str]:
     return False, ""
 
 
+@dataclass(slots=True)
+class CacheReference:
+    """What every policy run of one input shares: the calibration, the keep-everything ledger and the cache bound."""
+
+    cals: dict[str, Calibration]
+    ledger: CacheLedger | None = None
+    bound_usd: dict[str, dict[str, Any]] = field(default_factory=dict)
+    builder: ShapeBuilder | None = None
+    as_sent: CacheLedger | None = None       # what produced the recorded usage (validation); None: ledger is it
+
+
 def run_policy(source: ReplaySource, config: PagerConfig, *, counter: TokenCounter | None = None,
                bound: Bound | None = None, fault_overhead: int = DEFAULT_FAULT_OVERHEAD,
-               progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+               progress: Callable[[int], None] | None = None, cache: CacheReference | None = None) -> dict[str, Any]:
     """Replay one input under one configuration; returns {"policy", "sessions": [...], "totals": {...}}."""
-    rp = Replayer(source, config, counter=counter, snapshot_every=1 << 30)
+    rp = Replayer(source, config, counter=counter, snapshot_every=1 << 30, keep_outbound=True)
     meter = CostMeter(rp.engine, rp.counter, fault_overhead)
+    ledger = CacheLedger((cache.builder if cache else None) or ShapeBuilder(rp.counter))
     accs: dict[str, _Acc] = {}
     pins: dict[str, int] = {}
     rp.subscribe(lambda e: pins.__setitem__(e.session, pins.get(e.session, 0) + 1)
@@ -66,6 +80,8 @@ def run_policy(source: ReplaySource, config: PagerConfig, *, counter: TokenCount
     side = 0
     while not rp.at_end:
         r = rp.step()
+        observe(ledger, r, r.outbound, source.frames[r.index])
+        r.outbound = None
         if progress:
             progress(1)
         if r.side or not r.session_id:
@@ -80,6 +96,11 @@ def run_policy(source: ReplaySource, config: PagerConfig, *, counter: TokenCount
         a.tokens_before += r.tokens_in
         a.tokens_after += r.tokens_out
     eng = rp.engine
+    cals = cache.cals if cache else ledger.calibrations()
+    ledger.bill(cals)
+    sent = ledger.sessions()
+    ref = cache.ledger.sessions() if cache and cache.ledger else {}
+    sent_live = (cache.as_sent or cache.ledger).sessions() if cache and (cache.as_sent or cache.ledger) else {}
     sessions = []
     for sid, a in accs.items():
         s = eng.sessions[sid]
@@ -95,7 +116,7 @@ def run_policy(source: ReplaySource, config: PagerConfig, *, counter: TokenCount
         sessions.append({
             "name": a.label, "session": sid, "parent": s.parent, "client": s.client, "source": source.path,
             "format": source.format, "policy": eng.policy.name,
-            "requests": a.requests, "turns": s.turn, "pages": len(results), "pages_total": len(s.pages),
+            "request_count": a.requests, "turns": s.turn, "pages": len(results), "pages_total": len(s.pages),
             "evictions": st.evictions, "gc": st.gc, "faults": st.faults, "major_faults": st.major_faults,
             "minor_faults": st.minor_faults,
             "fault_rate": round(st.faults / st.evictions, 4) if st.evictions else 0.0,
@@ -112,21 +133,50 @@ def run_policy(source: ReplaySource, config: PagerConfig, *, counter: TokenCount
             "cost_ratio": ratio(cost.total, bcost.total) if bcost else None,
             "side_requests": 0,
         })
+        _add_cache(sessions[-1], sent.get(sid, []), ref.get(sid), cals.get(sid) or cals.get("") or Calibration(),
+                   cache.bound_usd.get(sid) if cache else None, sent_live.get(sid))
     totals = totals_of(sessions)
     totals["side_requests"] = side
     return {"policy": eng.policy.name, "sessions": sessions, "totals": totals}
 
 
+def _add_cache(s: dict[str, Any], reqs: list, ref: list | None, cal: Calibration,
+               bound_usd: dict[str, Any] | None, live: list | None = None) -> None:
+    """Dollars under the cache model beside the token metric: spend, per-request usage, validation, bound."""
+    spend = session_spend(reqs, s["cost"]["faults"], cal)
+    s["cost"]["usd"] = spend["usd"]
+    s["context_tokens_end"] = spend["context_tokens_end"]
+    s["spend"] = {**spend, "calibration": cal.to_dict()}
+    if ref is not None:
+        no_pager = sum(r.bill.usd for r in ref if r.bill)
+        s["spend"]["no_pager_usd"] = round(no_pager, 6)
+        s["spend"]["saving_usd"] = round(no_pager - spend["usd"], 6)
+        s["cache_validation"] = validation(live if live is not None else ref)
+    s["requests"] = request_rows(reqs, {r.n: r for r in ref} if ref else None)
+    if s.get("bound") is not None and bound_usd is not None:
+        s["bound"]["usd"] = bound_usd["usd"]
+        s["usd_ratio"] = ratio(spend["usd"], bound_usd["usd"])
+
+
 def totals_of(sessions: list[dict[str, Any]]) -> dict[str, Any]:
     t: dict[str, Any] = {k: sum(s.get(k, 0) for s in sessions) for k in SUM_KEYS}
     t["sessions"] = len(sessions)
+    t["requests"] = t["request_count"]
     t["fault_rate"] = round(t["faults"] / t["evictions"], 4) if t["evictions"] else 0.0
     t["reduction_pct"] = pct(t["bytes_before"], t["bytes_after"])
     t["token_reduction_pct"] = pct(t["tokens_before"], t["tokens_after"])
     cost = {k: sum(s["cost"][k] for s in sessions) for k in ("keep", "handles", "faults", "fault_events", "total")}
+    cost["usd"] = round(sum(s["cost"].get("usd", 0.0) for s in sessions), 6)
     t["cost"] = cost
+    t["context_tokens_end"] = sum(s.get("context_tokens_end", 0) for s in sessions)
+    if all("no_pager_usd" in s.get("spend", {}) for s in sessions) and sessions:
+        t["no_pager_usd"] = round(sum(s["spend"]["no_pager_usd"] for s in sessions), 6)
+        t["saving_usd"] = round(t["no_pager_usd"] - cost["usd"], 6)
     if all(s.get("bound") for s in sessions) and sessions:
         b = {k: sum(s["bound"][k] for s in sessions) for k in ("keep", "handles", "faults", "fault_events", "total")}
+        if all("usd" in s["bound"] for s in sessions):
+            b["usd"] = round(sum(s["bound"]["usd"] for s in sessions), 6)
+            t["usd_ratio"] = ratio(cost["usd"], b["usd"])
         t["bound"] = b
         t["cost_ratio"] = ratio(cost["total"], b["total"])
     else:
@@ -156,7 +206,10 @@ class Analysis:
         sess = [s for r in runs for s in r["sessions"]]
         if not sess or not all(s.get("bound") for s in sess):
             return None
-        return {k: sum(s["bound"][k] for s in sess) for k in ("keep", "handles", "faults", "fault_events", "total")}
+        out = {k: sum(s["bound"][k] for s in sess) for k in ("keep", "handles", "faults", "fault_events", "total")}
+        if all("usd" in s["bound"] for s in sess):
+            out["usd"] = round(sum(s["bound"]["usd"] for s in sess), 6)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"policy": self.policies[0], "sessions": self.sessions(), "totals": self.totals(),
@@ -180,14 +233,23 @@ def analyze(paths: Iterable[str], policies: list[str], base: PagerConfig | None 
         src = (sources or {}).get(path) or load_source(path)
         result.inputs.append({"path": str(path), "format": src.format, "frames": len(src.frames),
                               "missing": src.missing, "warnings": src.warnings[:20]})
-        b = None
+        b, cache = None, None
         if bound:
-            b, _, _ = clairvoyant_from_replay(src, base, counter, fault_overhead)
+            builder = ShapeBuilder(counter)
+            b, facts, _, ledger, places = reference_pass(src, base, counter, fault_overhead, builder)
+            live = live_config(src)
+            as_sent = as_sent_ledger(src, live, counter, builder) if live is not None else None
+            cals = (as_sent or ledger).calibrations()
+            ledger.bill(cals)
+            if as_sent is not None:
+                as_sent.bill(cals)
+            cache = CacheReference(cals, ledger, cache_bound(facts, places, ledger, cals, fault_overhead), builder,
+                                   as_sent)
             if progress:
                 progress(len(src.frames))
         for p in policies:
             result.runs[p].append(run_policy(src, base.with_(policy=p), counter=counter, bound=b,
-                                             fault_overhead=fault_overhead, progress=progress))
+                                             fault_overhead=fault_overhead, progress=progress, cache=cache))
     return result
 
 

@@ -40,4 +40,4 @@ def test_long_sample_is_flagged_as_thrashing_under_fifo():
     path = str(next(p for p in SAMPLE_FILES if p.name.startswith("long")))
     a = analyze([path], ["fifo"], bound=False)
     s = a.sessions()[0]
-    assert s["thrash"] and s["faults"] >= 10 and s["requests"] > 150
+    assert s["thrash"] and s["faults"] >= 10 and s["request_count"] > 150

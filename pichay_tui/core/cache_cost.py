@@ -1,0 +1,270 @@
+"""Dollars under the cache model for a replay: per-request bills, per-session spend, validation and the cache bound.
+
+A `CacheLedger` collects, for every session request of one replay, the shape of what was sent upstream (the policy's
+outbound) with its timestamp and recorded usage; `bill()` then runs one shared `CacheSim` over them in time order with a
+per-session calibration. The calibration is fitted once per input, on the keep-everything pass (the client's own
+bytes) against the recorded usage, and reused for every policy: the tokenizer does not depend on the policy.
+
+Spend of a policy = Σ request bills (input, cache writes, cache reads, recorded output) + Σ faults and restores, each
+charged (T + RT) tokens at the 5-minute write price (the re-read comes back as new content).
+
+The cache bound (docs/cache.md has the argument): bill(keep everything) − Σ over pages of the largest saving one
+eviction of that page could bring, where a page evicted in request e saves its tokens at the price the keep-everything
+run paid for them in every later request, pays its handle (input price in e, read price afterwards), pays at least
+(input − read price) on the cached content between it and the next page (a change re-bills everything after it), and
+pays a fault when the address is read again. Pages are independent in this relaxation, so the maximum is per page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cache_model import Bill, CacheSim, Calibration, Shape, ShapeBuilder, usage_of
+from .clairvoyant import DEFAULT_FAULT_OVERHEAD, INF, PageFact
+from .prices import PRICES, Price, price_for
+
+
+@dataclass(slots=True)
+class SentRequest:
+    session: str
+    n: int                            # the session's request number
+    ts: float
+    shape: Shape
+    observed: dict[str, int] | None   # recorded usage (None when the input has none)
+    output: int = 0                   # recorded output tokens (the same under every policy)
+    bill: Bill | None = None
+
+
+@dataclass(slots=True)
+class CacheLedger:
+    """Shapes of every session request of one replay, billed afterwards (calibration needs the whole session)."""
+
+    builder: ShapeBuilder
+    requests: list[SentRequest] = field(default_factory=list)
+    prices: dict[str, Price] = field(default_factory=lambda: PRICES)
+
+    def add(self, session: str, n: int, ts: float, body: dict[str, Any], usage: dict[str, Any] | None) -> None:
+        out = int((usage or {}).get("output_tokens") or 0)
+        self.requests.append(SentRequest(session, n, ts, self.builder.shape(body), usage_of(usage), out))
+
+    def calibrations(self) -> dict[str, Calibration]:
+        pairs: dict[str, list[tuple[int, int]]] = {}
+        for r in self.requests:
+            if r.observed:
+                pairs.setdefault(r.session, []).append((r.shape.total, sum(r.observed.values())))
+        cals = {sid: Calibration.fit(p) for sid, p in pairs.items()}
+        everything = [x for p in pairs.values() for x in p]
+        cals[""] = Calibration.fit(everything) if everything else Calibration()
+        return cals
+
+    def bill(self, cals: dict[str, Calibration]) -> None:
+        sim = CacheSim()
+        for i, r in enumerate(sorted(self.requests, key=lambda r: r.ts)):
+            r.bill = sim.bill(r.shape, r.ts, cals.get(r.session) or cals.get("") or Calibration(),
+                              price_for(r.shape.model, self.prices), r.output)
+            if i % 256 == 255:
+                sim.expire(r.ts - 3600)
+
+    def sessions(self) -> dict[str, list[SentRequest]]:
+        out: dict[str, list[SentRequest]] = {}
+        for r in self.requests:
+            out.setdefault(r.session, []).append(r)
+        return out
+
+
+def session_spend(reqs: list[SentRequest], fault_tokens: int, cal: Calibration, prices: dict[str, Price] = PRICES
+                  ) -> dict[str, Any]:
+    """USD of one session's bills plus its faults; `fault_tokens` is the token metric's Σ (T + RT)."""
+    model = reqs[0].shape.model if reqs else ""
+    price = price_for(model, prices)
+    bills = sum(r.bill.usd for r in reqs if r.bill)
+    faults = fault_tokens * cal.b * price.write_5m / 1e6
+    return {"usd": round(bills + faults, 6), "requests_usd": round(bills, 6), "faults_usd": round(faults, 6),
+            "model": model, "context_tokens_end": reqs[-1].bill.total if reqs and reqs[-1].bill else 0}
+
+
+def request_rows(reqs: list[SentRequest], reference: dict[int, SentRequest] | None = None) -> list[dict[str, Any]]:
+    """`sessions[].requests[]`: n, observed and predicted usage (Anthropic field names), predicted dollars."""
+    rows = []
+    for r in reqs:
+        u = r.bill.usage if r.bill else None
+        row: dict[str, Any] = {"n": r.n, "ts": r.ts, "usage_observed": r.observed,
+                               "usage_predicted": {k: u[k] for k in ("input_tokens", "cache_creation_input_tokens",
+                                                                     "cache_read_input_tokens")} if u else None,
+                               "usd_predicted": round(r.bill.usd, 6) if r.bill else None}
+        ref = (reference or {}).get(r.n)
+        if ref is not None and ref.bill:
+            row["usage_predicted_no_pager"] = {k: ref.bill.usage[k] for k in ("input_tokens",
+                                               "cache_creation_input_tokens", "cache_read_input_tokens")}
+        rows.append(row)
+    return rows
+
+
+def validation(reqs: list[SentRequest], skip: int = 2) -> dict[str, Any]:
+    """Predicted (as the client sent it) against observed usage, over the requests after the first `skip`."""
+    pairs = [(r.bill.usage, r.observed) for r in reqs[skip:] if r.bill and r.observed]
+    if not pairs:
+        return {"requests": 0}
+    out: dict[str, Any] = {"requests": len(pairs), "skipped": min(skip, len(reqs))}
+    for k, short in (("cache_read_input_tokens", "read"), ("cache_creation_input_tokens", "write"),
+                     ("input_tokens", "input")):
+        p = sum(a[k] for a, _ in pairs)
+        o = sum(b[k] for _, b in pairs)
+        out[f"{short}_predicted"], out[f"{short}_observed"] = p, o
+        out[f"{short}_error_pct"] = round(100.0 * (p - o) / o, 2) if o else None
+    tot_p = sum(sum(a[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+                for a, _ in pairs)
+    tot_o = sum(sum(b.values()) for _, b in pairs)
+    out["total_error_pct"] = round(100.0 * (tot_p - tot_o) / tot_o, 2) if tot_o else None
+    out["read_abs_error_pct_per_request"] = round(100.0 * sum(abs(a["cache_read_input_tokens"] -
+                                                                  b["cache_read_input_tokens"]) for a, b in pairs)
+                                                  / max(1, sum(b["cache_read_input_tokens"] for _, b in pairs)), 2)
+    return out
+
+
+@dataclass(slots=True)
+class PagePlace:
+    session: str
+    page: str
+    a: int                            # arrival request
+    msg_index: int
+    block_index: int
+
+
+def cache_bound(facts: list[PageFact], places: dict[tuple[str, str], PagePlace], ledger: CacheLedger,
+                cals: dict[str, Calibration], rt: int = DEFAULT_FAULT_OVERHEAD) -> dict[str, dict[str, Any]]:
+    """Per session: {"usd": lower bound, "no_pager_usd", "pages_evicted"} from the keep-everything ledger."""
+    by_sess = ledger.sessions()
+    out: dict[str, dict[str, Any]] = {}
+    flat: dict[tuple[str, str], int] = {}
+    for sid, reqs in by_sess.items():
+        idx = {r.n: r for r in reqs}
+        cal = cals.get(sid) or cals.get("") or Calibration()
+        price = price_for(reqs[0].shape.model if reqs else "", ledger.prices)
+        none_usd = sum(r.bill.usd for r in reqs if r.bill)
+        sfacts = [f for f in facts if f.session == sid]
+        for f in sfacts:
+            pl = places.get((sid, f.page))
+            r = idx.get(f.a)
+            if pl is None or r is None or pl.msg_index >= len(r.shape.msg_offsets):
+                continue
+            flat[(sid, f.page)] = r.shape.msg_offsets[pl.msg_index] + max(0, pl.block_index)
+        starts = sorted((flat[(sid, f.page)], f.a) for f in sfacts if (sid, f.page) in flat)
+        saving, evicted = 0.0, 0
+        for f in sfacts:
+            pos = flat.get((sid, f.page))
+            if pos is None or f.arrived_cleared or f.tokens <= f.handle:
+                continue
+            s = _best_saving(f, pos, starts, idx, cal, price, rt)
+            if s > 0:
+                saving += s
+                evicted += 1
+        out[sid] = {"usd": round(none_usd - saving, 6), "no_pager_usd": round(none_usd, 6),
+                    "pages_evicted": evicted}
+    return out
+
+
+def _best_saving(f: PageFact, pos: int, starts: list[tuple[int, int]], idx: dict[int, SentRequest],
+                 cal: Calibration, price: Price, rt: int) -> float:
+    """The largest saving one eviction of this page can bring (USD), over every eviction request e."""
+    end_keep = int(min(f.c, f.d))
+    d = int(f.d)
+    first = idx.get(f.a)
+    # T: the block as billed (its JSON, not just the text the token metric counts); H: the handle's text only — a
+    # lower bound of the handle block, so the saving is never underestimated
+    T = (first.shape.tokens_between(pos, pos + 1) if first else f.tokens) * cal.b
+    H = f.handle * cal.b
+    # suffix sums over r of what keeping cost under keep-everything (price × T) and what a handle costs at least
+    keep_from: dict[int, float] = {}
+    acc = 0.0
+    for r in range(end_keep - 1, f.a, -1):
+        req = idx.get(r)
+        acc += (req.bill.price_at(pos, price) if req and req.bill else price.read) * T
+        keep_from[r] = acc
+    best = 0.0
+    nxt = next((p for p, a in starts if p > pos), None)
+    for e in range(f.a + 1, end_keep):
+        req, prev = idx.get(e), idx.get(e - 1)
+        handle = H * price.input + H * price.read * max(0, d - e - 1)
+        penalty = 0.0
+        if req and req.bill and prev is not None:
+            hi = min(nxt if nxt is not None else len(req.shape), len(prev.shape), req.bill.read_block + 1)
+            penalty = (price.input - price.read) * req.shape.tokens_between(pos + 1, hi) * cal.b
+        fault = (T + rt) * price.write_5m if e < f.n < f.d and f.n != INF else 0.0
+        s = (keep_from.get(e, 0.0) - handle - penalty - fault) / 1e6
+        if s > best:
+            best = s
+    return best
+
+
+def recorded_usage(frame: Any) -> dict[str, Any] | None:
+    """The usage recorded for a frame's own request, as the upstream reported it (not rescaled to another policy)."""
+    for kind, item in frame.after:
+        if kind == "response" and item[0] == frame.index and item[1] is not None:
+            return dict(item[1].usage or {}) or None
+    return None
+
+
+def observe(ledger: CacheLedger, result: Any, body: dict[str, Any] | None, frame: Any) -> None:
+    """Add one replayed request (a FrameResult with its outbound) to the ledger; side requests are not sessions'."""
+    if result is None or result.side or not result.session_id or body is None:
+        return
+    ledger.add(result.session_id, result.request_no, result.ts, body, recorded_usage(frame))
+
+
+def reference_pass(source: Any, config: Any, counter: Any, rt: int = DEFAULT_FAULT_OVERHEAD,
+                   builder: ShapeBuilder | None = None) -> tuple[Any, list[PageFact], Any, CacheLedger,
+                                                                 dict[tuple[str, str], PagePlace]]:
+    """The keep-everything replay: the token bound's facts, the ledger of the client's own bytes, page places."""
+    from . import events as ev
+    from .clairvoyant import CostMeter, clairvoyant_bound
+    from .replay import Replayer
+
+    cfg = config.with_(policy="none", mode="page", fault_pinning=False)
+    rp = Replayer(source, cfg, counter=counter, measure_bytes=False, snapshot_every=1 << 30, keep_outbound=True)
+    meter = CostMeter(rp.engine, rp.counter, rt)
+    ledger = CacheLedger(builder or ShapeBuilder(rp.counter))
+    places: dict[tuple[str, str], PagePlace] = {}
+
+    def on_event(e: Any) -> None:
+        if e.kind == ev.PAGE_ADDED and e.data.get("kind") == "tool_result":
+            s = rp.engine.sessions[e.session]
+            p = s.pages[e.data["page"]]
+            places[(e.session, p.id)] = PagePlace(e.session, p.id, s.request_no, p.msg_index, p.block_index)
+
+    rp.subscribe(on_event)
+    while not rp.at_end:
+        r = rp.step()
+        observe(ledger, r, r.outbound, source.frames[r.index])
+        r.outbound = None
+    facts = meter.finish_facts()
+    return clairvoyant_bound(facts, rt), facts, meter, ledger, places
+
+
+def live_config(source: Any) -> Any:
+    """The configuration a recording was made with (its header), or None for inputs that forwarded the client's bytes
+    (reference-proxy logs, transcripts): their recorded usage belongs to the client's own bytes."""
+    from .config import PagerConfig, Zones
+
+    cfg = (source.header or {}).get("config") if getattr(source, "format", "") == "recording" else None
+    if not isinstance(cfg, dict):
+        return None
+    known = {k: v for k, v in cfg.items() if k in PagerConfig.__dataclass_fields__ and k != "zones"}
+    try:
+        zones = Zones(**cfg["zones"]) if isinstance(cfg.get("zones"), dict) else Zones()
+        return PagerConfig(**known, zones=zones)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_sent_ledger(source: Any, config: Any, counter: Any, builder: ShapeBuilder) -> CacheLedger:
+    """Replay under the live configuration: the bytes that produced the recorded usage (for calibration/validation)."""
+    from .replay import Replayer
+
+    rp = Replayer(source, config, counter=counter, measure_bytes=False, snapshot_every=1 << 30, keep_outbound=True)
+    ledger = CacheLedger(builder)
+    while not rp.at_end:
+        r = rp.step()
+        observe(ledger, r, r.outbound, source.frames[r.index])
+        r.outbound = None
+    return ledger
