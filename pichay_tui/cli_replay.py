@@ -7,7 +7,7 @@ from typing import Any
 import click
 import orjson
 
-DEFAULT_COMPARE = "fifo,lru,working_set,cost_aware,pin_decay,anthropic_clear,cc_microcompact,none"
+DEFAULT_COMPARE = "fifo,lru,working_set,cost_aware,cache_aware,pin_decay,anthropic_clear,cc_microcompact,none"
 
 
 def _policy_args(items: tuple[str, ...]) -> dict[str, Any]:
@@ -62,19 +62,26 @@ def compare_rows(analysis, index: int | None) -> list[list[str]]:
         rows.append([p, str(t["requests"]), str(t["evictions"]), str(t["gc"]), str(t["faults"]),
                      f"{t['fault_rate']:.2f}", f"{t['reduction_pct']:.1f}", f"{t['token_reduction_pct']:.1f}",
                      f"{t['token_turns_kept']:,}", f"{t['cost']['total']:,}", _fmt_ratio(t["cost_ratio"]),
+                     _usd(t["cost"].get("usd")), f"{t.get('context_tokens_end', 0):,}", _fmt_ratio(t.get("usd_ratio")),
                      "yes" if t["thrash_sessions"] else ""])
     b = analysis.bound_total(index)
     if b is not None:
         rows.append(["clairvoyant", "", "", "", str(b["fault_events"]), "", "", "", f"{b['keep']:,}",
-                     f"{b['total']:,}", "1.00×", ""])
+                     f"{b['total']:,}", "1.00×", _usd(b.get("usd")), "", "1.00×" if "usd" in b else "–", ""])
     return rows
 
 
+def _usd(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"−${-v:,.2f}" if v < 0 else f"${v:,.2f}"
+
+
 COMPARE_HEADERS = ["policy", "requests", "evict", "gc", "faults", "f.rate", "bytes −%", "tokens −%", "token-turns kept",
-                   "cost", "× bound", "thrash"]
+                   "cost", "× bound", "spend $", "ctx end", "$ × bound", "thrash"]
 SESSION_HEADERS = ["session", "req", "pages", "evict", "gc", "faults (maj/min)", "f.rate", "pins", "bytes before",
                    "bytes after", "−%", "tokens before", "tokens after", "token-turns kept", "pred. cache inval.",
-                   "cost × bound", "thrash"]
+                   "cost × bound", "spend $", "thrash"]
 
 
 def session_row(s: dict[str, Any]) -> list[str]:
@@ -82,7 +89,7 @@ def session_row(s: dict[str, Any]) -> list[str]:
             f"{s['faults']} ({s['major_faults']}/{s['minor_faults']})", f"{s['fault_rate']:.2f}",
             str(s["pins"]), f"{s['bytes_before']:,}", f"{s['bytes_after']:,}", f"{s['reduction_pct']:.1f}",
             f"{s['tokens_before']:,}", f"{s['tokens_after']:,}", f"{s['token_turns_kept']:,}",
-            f"{s['predicted_invalidated_tokens']:,}", _fmt_ratio(s["cost_ratio"]),
+            f"{s['predicted_invalidated_tokens']:,}", _fmt_ratio(s["cost_ratio"]), _usd(s["cost"].get("usd")),
             s["thrash_reason"] if s["thrash"] else ""]
 
 
@@ -114,6 +121,13 @@ def print_report(analysis, console, compare: bool) -> None:
                   f"{t['bytes_before']:,} → {t['bytes_after']:,} (−{t['reduction_pct']:.1f} %), tokens "
                   f"{t['tokens_before']:,} → {t['tokens_after']:,} (−{t['token_reduction_pct']:.1f} %), "
                   f"cost {_fmt_ratio(t['cost_ratio'])} the clairvoyant bound")
+    if "usd" in t["cost"]:
+        extra = ""
+        if "no_pager_usd" in t:
+            extra = f" (no pager {_usd(t['no_pager_usd'])}, saving {_usd(t['saving_usd'])})"
+        if t.get("bound") and "usd" in t["bound"]:
+            extra += f", cache bound {_usd(t['bound']['usd'])}"
+        console.print(f"spend under the cache model: {_usd(t['cost']['usd'])}{extra}")
     if compare and len(analysis.inputs) > 1:
         _table(console, "compare — all inputs", COMPARE_HEADERS, compare_rows(analysis, None))
 

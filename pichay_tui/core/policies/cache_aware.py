@@ -1,0 +1,98 @@
+"""Cache-aware eviction: evict only when the expected saving over the rest of the session repays the cache re-write.
+
+Under prompt caching a kept token costs the read price (0.1× input) per request, while changing a block re-writes
+everything after it at the write price (1.25×). For a sweep whose earliest change is at block position q:
+  rewrite(q) = (write − read) · tokens re-written from q               (0 when the cache is cold anyway)
+  value(p)   = (T − H) · read · age(p)  −  P(reuse) · (T + RT) · write  (the page's expected net saving)
+age(p) is how many requests the page has already been an eviction candidate: the expected remaining idle time of a
+page is about what it has been so far (Lindy), so this is rent-or-buy — keep paying the read "rent" until it adds up
+to the re-write, then buy. It makes sweeps batch: one re-write pays for every page behind the frontier. P(reuse) as
+in cost_aware (0 for a stale duplicate). The policy picks the frontier q that maximises Σ value(p) over the
+positive-value pages at or after q minus rewrite(q), and evicts them in one batch — or nothing when no frontier pays.
+The cache is cold (rewrite 0) after an idle gap longer than the TTL (`ttl`, 300 s) and after the client rewrote its
+own history (a compaction, a microcompact, /clear): those sweeps evict every page worth evicting.
+Pressure: in the involuntary or aggressive zone the client would soon compact, which re-writes the whole prompt; a
+frontier that frees enough to get under `target_fill` of the window earns that avoided cost
+(`compaction_weight` × tokens × write).
+The re-write follows the cache's lookback rule: a change more than 20 blocks before the end of the prompt cannot be
+matched to a cached prefix that ends right before it, so the whole message history is re-written.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..pages import Page
+from ..policy import PolicyContext
+from ._common import AccessTracker, arg
+
+HANDLE_TOKENS = 60
+LOOKBACK = 20
+
+
+def rewrite_tokens(s, pos: int) -> int:
+    """Tokens re-written when block `pos` changes: from `pos` when a cached prefix ends within the lookback window
+    of the newest breakpoint, else every message (the nearest reachable cache entry is the tools+system prefix)."""
+    return s.fen.from_(pos) if len(s.fen) - pos <= LOOKBACK else s.fen.total
+
+
+class CacheAwarePolicy:
+    name = "cache_aware"
+
+    def __init__(self) -> None:
+        self.access = AccessTracker()
+        self.seen: dict[str, tuple[float, int]] = {}      # session -> (timestamp, epoch) of the previous sweep
+        self.since: dict[tuple[str, str], int] = {}       # (session, page) -> request it first was a candidate
+
+    def cold(self, ctx: PolicyContext) -> bool:
+        """Nothing of the prompt is cached now: an idle gap beyond the TTL, or the client rewrote its history."""
+        s = ctx.session
+        prev = self.seen.get(s.id)
+        self.seen[s.id] = (s.last_ts, s.epoch)
+        if prev is None:
+            return False
+        return s.last_ts - prev[0] > float(arg(ctx, "ttl", 300.0)) or s.epoch != prev[1]
+
+    def value(self, ctx: PolicyContext, acc, p: Page, read: float, write: float) -> float:
+        handle = float(arg(ctx, "handle_tokens", HANDLE_TOKENS))
+        rt = float(arg(ctx, "fault_overhead", 200))
+        s = ctx.session
+        if self.access.superseded(acc, p):
+            reuse = 0.0
+        elif p.key:
+            kh = s.keys.get(p.key)
+            r = acc.reads.get(p.key, 1) - 1 + (kh.faults if kh else 0)
+            p0 = float(arg(ctx, "prior_paged", 0.3))
+            reuse = (2 * p0 + r) / (2 + r)
+        else:
+            reuse = float(arg(ctx, "prior_gc", 0.05))
+        age = ctx.request_no - self.since.setdefault((s.id, p.id), ctx.request_no)
+        return (p.tokens - handle) * read * age - reuse * (p.tokens + rt) * write
+
+    def select(self, ctx: PolicyContext, candidates: Iterable[Page]) -> list[Page]:
+        s = ctx.session
+        cands = [p for p in candidates if p.bytes >= ctx.min_size and p.pos >= 0]
+        if s is None or ctx.force:
+            return cands
+        acc = self.access.update(ctx)
+        cold = self.cold(ctx)
+        read, write = float(arg(ctx, "read", 0.1)), float(arg(ctx, "write", 1.25))
+        handle = float(arg(ctx, "handle_tokens", HANDLE_TOKENS))
+        scored = sorted(((p, self.value(ctx, acc, p, read, write)) for p in cands if p.tokens > handle),
+                        key=lambda x: x[0].pos)
+        pressure = ctx.zone in ("involuntary", "aggressive")
+        need = ctx.tokens - int(ctx.window * float(arg(ctx, "target_fill", 0.6))) if pressure else 0
+        bonus = float(arg(ctx, "compaction_weight", 1.0)) * ctx.tokens * write if pressure else 0.0
+        best, best_i = 0.0, None
+        gain = freed = 0.0
+        for i in range(len(scored) - 1, -1, -1):       # frontier moves towards the start of the prompt
+            p, v = scored[i]
+            if v > 0 or pressure:
+                gain += max(v, 0.0)
+                freed += p.tokens - handle
+            rewrite = 0.0 if cold else (write - read) * max(0.0, rewrite_tokens(s, p.pos) - freed)
+            total = gain - rewrite + (bonus if pressure and freed >= need else 0.0)
+            if total > best:
+                best, best_i = total, i
+        if best_i is None:
+            return []
+        return [p for p, v in scored[best_i:] if v > 0 or pressure]

@@ -1,0 +1,101 @@
+"""Dollars under the cache model on real traffic and the samples: prediction error against recorded usage, the cache
+bound never beaten by any online policy, and cache_aware against no pager."""
+from __future__ import annotations
+
+import pytest
+
+from pichay_tui.core.analysis import analyze
+from pichay_tui.core.config import PagerConfig
+from pichay_tui.core.policies import ONLINE_POLICIES
+
+from .replay_fixtures import LEGACY_RUNS, SAMPLE_FILES, source, synthetic_source
+
+POLICIES = [*ONLINE_POLICIES, "none"]
+
+
+def run_all(paths, sources=None, tau=4):
+    return analyze([str(p) for p in paths], POLICIES, PagerConfig(age_threshold=tau, min_size=0 if tau == 1 else 500),
+                   sources=sources)
+
+
+def assert_usd_bound_holds(result, label):
+    for p in POLICIES:
+        for s in result.sessions(p):
+            assert s["cost"]["usd"] >= s["bound"]["usd"] - 1e-9, (label, p, s["name"], s["cost"]["usd"],
+                                                                   s["bound"]["usd"])
+            assert s["bound"]["usd"] <= s["spend"]["no_pager_usd"] + 1e-9
+
+
+@pytest.mark.captures
+def test_prediction_within_ten_percent_of_observed_cache_reads(captures):
+    paths = [captures / "pichay-legacy" / r / "proxy.jsonl" for r in LEGACY_RUNS]
+    res = analyze([str(p) for p in paths], ["none"])
+    checked = 0
+    for s in res.sessions():
+        v = s["cache_validation"]
+        assert v["requests"] >= 1
+        assert abs(v["read_error_pct"]) <= 10.0, (s["name"], v)
+        assert abs(v["total_error_pct"]) <= 10.0, (s["name"], v)
+        checked += 1
+        for r in s["requests"]:
+            assert set(r["usage_observed"]) == {"input_tokens", "cache_creation_input_tokens",
+                                                "cache_read_input_tokens"}
+            assert set(r["usage_predicted"]) == set(r["usage_observed"])
+    assert checked == len(LEGACY_RUNS)
+
+
+@pytest.mark.captures
+@pytest.mark.parametrize("tau", [1, 4])
+def test_cache_bound_never_beaten_on_captures(captures, tau):
+    paths = [captures / "pichay-legacy" / r / "proxy.jsonl" for r in LEGACY_RUNS]
+    assert_usd_bound_holds(run_all(paths, tau=tau), f"legacy τ={tau}")
+
+
+@pytest.mark.parametrize("tau", [1, 4])
+def test_cache_bound_never_beaten_on_samples(tau):
+    res = run_all(SAMPLE_FILES, {str(p): source(p) for p in SAMPLE_FILES}, tau=tau)
+    assert_usd_bound_holds(res, f"samples τ={tau}")
+    totals = {p: res.totals(p) for p in POLICIES}
+    for p, t in totals.items():
+        assert t["bound"]["usd"] <= t["cost"]["usd"]
+        assert t["no_pager_usd"] == pytest.approx(totals["none"]["no_pager_usd"])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cache_bound_never_beaten_on_synthetic_sessions(seed):
+    src = synthetic_source(seed, turns=30, files=3 + seed)
+    assert_usd_bound_holds(run_all(["syn"], {"syn": src}, tau=1), f"synthetic {seed}")
+
+
+def test_cache_aware_spends_less_than_no_pager_on_the_samples():
+    res = analyze([str(p) for p in SAMPLE_FILES], ["cache_aware", "fifo", "none"],
+                  sources={str(p): source(p) for p in SAMPLE_FILES})
+    ca, fifo, none = (res.totals(p)["cost"]["usd"] for p in ("cache_aware", "fifo", "none"))
+    assert ca < none and ca < fifo
+    # and it batches: fewer sweeps than evictions
+    t = res.totals("cache_aware")
+    assert t["sweeps"] < t["evictions"]
+
+
+def test_cold_cache_after_an_idle_gap_evicts_what_is_worth_it():
+    from pichay_tui.core.exchange import Exchange
+    from pichay_tui.core.replay import ReplaySource, Replayer, frames_from_exchanges
+    from pichay_tui.core.synthetic import Conversation
+
+    def sweeps(gap):
+        conv = Conversation("gap")
+        ex = [Exchange(conv.body(), ts=1000.0)]
+        t = 1000.0
+        for i in range(6):
+            conv.read(f"/p/f{i}.py", lines=200)
+            conv.messages.append({"role": "assistant", "content": [{"type": "text", "text": "done"}]})
+            conv.messages.append({"role": "user", "content": [{"type": "text", "text": f"next {i}"}]})
+            t += gap if i == 4 else 2.0
+            ex.append(Exchange(conv.body(), ts=t))
+        rp = Replayer(ReplaySource(frames_from_exchanges(ex), "synthetic"), PagerConfig(policy="cache_aware",
+                                                                                          age_threshold=1))
+        rp.run()
+        return next(iter(rp.engine.sessions.values())).stats.evictions
+
+    assert sweeps(gap=2.0) == 0            # warm cache, young pages: the re-write does not pay yet
+    assert sweeps(gap=900.0) > 0           # the TTL expired: re-writing is free, old pages go
