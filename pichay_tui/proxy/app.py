@@ -8,12 +8,14 @@ from typing import Any, Callable
 import httpx
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.events import Event
 from ..core.exchange import ResponseSummary
+from ..core.splice import loads, splice
 from .control import control_routes
 from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
@@ -35,6 +37,31 @@ class UpstreamFailed(Response):
 _error = UpstreamFailed
 
 
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (a bad method, a malformed request) in the Anthropic shape, never text/plain."""
+    status = getattr(exc, "status_code", 500)
+    return _error(status, str(getattr(exc, "detail", "") or exc), "invalid_request_error" if status < 500 else "api_error")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """Last resort for a bug of ours: an Anthropic-shaped 500 instead of Starlette's text/plain page."""
+    return _error(500, f"pichay-tui internal error: {type(exc).__name__}: {exc}", "api_error")
+
+
+def _splice_or_dump(raw: bytes, body: Any, new: Any) -> bytes:
+    """A body that must differ from the client's (a continuation): spliced when possible, else serialized."""
+    try:
+        return splice(raw, body, new)
+    except Exception:  # noqa: BLE001
+        return orjson.dumps(new)
+
+
+def upstream_path(request: Request) -> str:
+    """The path exactly as the client encoded it (`/x%00y` stays `/x%00y`), not the decoded form."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
+
+
 class Proxy:
     """Request handling around one Engine and one Upstream; `app` is the ASGI application."""
 
@@ -53,7 +80,7 @@ class Proxy:
             Route("/v1/messages", self.messages, methods=["POST"]),
             Route("/v1/messages/count_tokens", self.count_tokens, methods=["POST"]),
             Route("/{path:path}", self.forward, methods=ALL_METHODS),
-        ])
+        ], exception_handlers={HTTPException: _http_exception, Exception: _unexpected})
 
     def shutdown(self) -> None:
         """End the long-lived event streams so the server can stop promptly."""
@@ -78,8 +105,11 @@ class Proxy:
                                   identity=identity)
         if not content and request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
             content = None               # no body: do not invent a content-length
-        send = asyncio.ensure_future(self.upstream.send(request.method, request.url.path, request.url.query,
-                                                        headers, content))
+        try:
+            req = self.upstream.build(request.method, upstream_path(request), request.url.query, headers, content)
+        except (httpx.InvalidURL, ValueError, TypeError) as e:
+            return _error(400, f"cannot forward this request: {e}", "invalid_request_error")
+        send = asyncio.ensure_future(self.upstream.send_request(req))
         watch = asyncio.ensure_future(wait_disconnect(request.receive))
         try:
             await asyncio.wait({send, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -93,7 +123,7 @@ class Proxy:
             return _error(499, "client disconnected", "api_error")
         except httpx.TimeoutException as e:
             return _error(504, f"upstream timed out: {type(e).__name__}", "timeout_error")
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, OSError) as e:
             return _error(502, f"upstream unreachable: {type(e).__name__}: {e}", "api_error")
 
     @staticmethod
@@ -112,18 +142,15 @@ class Proxy:
         headers = self._headers(request)
         xid = self.recorder.next_id() if self.recorder else 0
         try:
-            body = orjson.loads(raw)
+            body = loads(raw)
         except orjson.JSONDecodeError as e:
-            if self.recorder:
-                self.recorder.request(xid, now, "POST", request.url.path, headers, None, None,
-                                      failure=f"invalid JSON: {e}")
+            self._record_request(xid, now, request.url.path, headers, None, None, failure=f"invalid JSON: {e}")
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
         if self.intercept.enabled and isinstance(body, dict) and isinstance(body.get("messages"), list):
             held = await self._hold(request, body, headers)
             if held == "disconnected":     # the client went away while held: nothing goes upstream
-                if self.recorder:
-                    self.recorder.request(xid, now, "POST", request.url.path, headers, None, None,
-                                          failure="client disconnected while held by intercept")
+                self._record_request(xid, now, request.url.path, headers, None, None,
+                                     failure="client disconnected while held by intercept")
                 return _error(499, "client disconnected", "api_error")
             now, t0 = self.clock(), time.perf_counter()
         result, failure = None, None
@@ -134,23 +161,50 @@ class Proxy:
                 failure = f"{type(e).__name__}: {e}"
                 self._failed("request", failure)
         changed = result is not None and result.changed
-        content = orjson.dumps(result.outbound) if changed else raw
+        content = raw
+        if changed:
+            content, why = self._encode(raw, body, result.outbound)
+            if why:
+                changed, failure = False, why
+                self._failed("request", why, result.session_id)
         sid = result.session_id if result else ""
-        if self.recorder:
-            self.recorder.request(xid, now, "POST", request.url.path, headers, body,
-                                  result.outbound if result else body, session=sid,
-                                  request_no=result.request_no if result else 0, side=bool(result and result.side),
-                                  engine=result is not None or failure is not None,
-                                  sent="outbound" if changed else "original", failure=failure)
+        self._record_request(xid, now, request.url.path, headers, body, result.outbound if result else body,
+                             session=sid, request_no=result.request_no if result else 0,
+                             side=bool(result and result.side), engine=result is not None or failure is not None,
+                             sent="outbound" if changed else "original", failure=failure)
         resp = await self._send(request, content, identity=True)
         if isinstance(resp, UpstreamFailed):
             self._done(xid, sid, t0, ResponseSummary(status=resp.status_code, error=resp.message))
             return resp
         on_done = lambda summary: self._done(xid, sid, t0, summary)  # noqa: E731
         if changed and sid and resp.status_code == 200 and getattr(self.engine.config, "cooperative", False):
-            return self._cooperative(request, resp, result.outbound, sid, on_done)
+            encode = lambda b: _splice_or_dump(raw, body, b)  # noqa: E731 - continuations keep the client's bytes
+            return self._cooperative(request, resp, result.outbound, sid, on_done, encode)
         parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
         return self._relay(resp, parser, on_done)
+
+    def _encode(self, raw: bytes, body: Any, outbound: Any) -> tuple[bytes, str | None]:
+        """The outbound bytes spliced into the client's (only what the pager changed is re-serialized); on any
+        failure the client's own bytes and the reason (fail open)."""
+        try:
+            return splice(raw, body, outbound), None
+        except Exception as e:  # noqa: BLE001 - SpliceError, an unserializable value, a bug: forward unchanged
+            return raw, f"outbound not built, original bytes sent: {type(e).__name__}: {e}"
+
+    def _record_request(self, xid: int, now: float, path: str, headers: dict[str, str], body: Any, outbound: Any,
+                        **kw: Any) -> None:
+        """A request record; a body the recording cannot hold (nested too deep) is recorded without its bodies."""
+        if not self.recorder:
+            return
+        try:
+            self.recorder.request(xid, now, "POST", path, headers, body, outbound, **kw)
+        except Exception as e:  # noqa: BLE001 - the recording must never cost the client its answer
+            kw["failure"] = "; ".join(x for x in (kw.get("failure"), f"body not recorded: {type(e).__name__}: {e}")
+                                      if x)
+            try:
+                self.recorder.request(xid, now, "POST", path, headers, None, None, **kw)
+            except Exception:  # noqa: BLE001
+                pass
 
     async def _hold(self, request: Request, body: dict, headers: dict[str, str]) -> str:
         """Park the parsed request in the intercept queue until the operator (or the timeout) lets it go."""
@@ -161,12 +215,13 @@ class Proxy:
         return await self.intercept.hold(request.receive, s.id if s is not None else NEW_SESSION,
                                          request.url.path, len(body["messages"]))
 
-    def _cooperative(self, request: Request, resp: httpx.Response, outbound: dict, sid: str, on_done) -> RelayResponse:
+    def _cooperative(self, request: Request, resp: httpx.Response, outbound: dict, sid: str, on_done,
+                     encode: Callable[[dict], bytes] | None = None) -> RelayResponse:
         """Phantom calls and cleanup tags are cut out of the response, so its bytes (and length) change."""
         headers = request_headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
                                   identity=True)
         relay = CooperativeRelay(resp, self.engine, sid, outbound, self.upstream, request.url.path,
-                                 request.url.query, headers, on_done, self.recorder, self.clock)
+                                 request.url.query, headers, on_done, self.recorder, self.clock, encode=encode)
         out_headers = [(k, v) for k, v in response_headers(resp.headers.multi_items())
                        if k.lower() != "content-encoding"]
         return RelayResponse(relay, resp.status_code, out_headers)
@@ -192,7 +247,7 @@ class Proxy:
         raw = await request.body()
         headers = self._headers(request)
         try:
-            body = orjson.loads(raw)
+            body = loads(raw)
         except orjson.JSONDecodeError as e:
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
         content = raw
@@ -200,7 +255,9 @@ class Proxy:
             try:
                 view = self.engine.preview(body, headers)
                 if view is not body:
-                    content = orjson.dumps(view)
+                    content, why = self._encode(raw, body, view)
+                    if why:
+                        self._failed("count_tokens", why)
             except Exception as e:  # noqa: BLE001
                 self._failed("count_tokens", f"{type(e).__name__}: {e}")
         resp = await self._send(request, content, identity=False)

@@ -26,8 +26,9 @@ class CooperativeRelay(Relay):
     def __init__(self, resp: httpx.Response, engine: Any, sid: str, outbound: dict[str, Any], upstream: Upstream,
                  path: str, query: str, headers: list[tuple[str, str]],
                  on_done: Callable[[ResponseSummary], None] | None = None, recorder: Any = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, encode: Callable[[dict], bytes] | None = None) -> None:
         super().__init__(resp, None, on_done)
+        self.encode = encode or orjson.dumps       # continuation bodies: spliced into the client's bytes
         self.engine, self.sid, self.outbound = engine, sid, outbound
         self.upstream, self.path, self.query, self.headers = upstream, path, query, headers
         self.recorder, self.clock = recorder, clock
@@ -170,7 +171,7 @@ class CooperativeRelay(Relay):
 
     async def _post(self, body: dict[str, Any]) -> httpx.Response | None:
         try:
-            return await self.upstream.send("POST", self.path, self.query, self.headers, orjson.dumps(body))
+            return await self.upstream.send("POST", self.path, self.query, self.headers, self.encode(body))
         except httpx.HTTPError:
             return None
 

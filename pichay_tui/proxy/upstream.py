@@ -79,11 +79,19 @@ class Upstream:
     def url(self, path: str, query: str = "") -> str:
         return self.base_url + path + (f"?{query}" if query else "")
 
+    def build(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
+              content: bytes | None) -> httpx.Request:
+        """The upstream request (raises httpx.InvalidURL for a path httpx cannot send)."""
+        return self.client.build_request(method, self.url(path, query), headers=headers, content=content)
+
+    async def send_request(self, req: httpx.Request) -> httpx.Response:
+        """Start a built request and return as soon as the response headers arrive (the body is streamed later)."""
+        return await self.client.send(req, stream=True)
+
     async def send(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
                    content: bytes | None) -> httpx.Response:
-        """Start a request and return as soon as the response headers arrive (the body is streamed later)."""
-        req = self.client.build_request(method, self.url(path, query), headers=headers, content=content)
-        return await self.client.send(req, stream=True)
+        """Build and start a request (see send_request)."""
+        return await self.send_request(self.build(method, path, query, headers, content))
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -1,0 +1,225 @@
+"""Outbound bytes made by splicing only the values the pager changed into the client's original request bytes.
+
+Why: re-serializing a parsed body alters what we never meant to change (a 30-digit integer becomes a float, duplicate
+keys collapse, escapes and spacing change). Here every value that is equal to the client's keeps its exact bytes;
+only changed values are serialized, and only down to the level where they differ.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+_WS = b" \t\r\n"
+_STRUCT = re.compile(rb'[\[\]{}"]')
+_SCALAR_END = re.compile(rb"[,\]}\s]")
+
+
+def loads(raw: bytes) -> Any:
+    """Parse a request body: orjson, else the stdlib for valid JSON orjson refuses (1e400); raises
+    orjson.JSONDecodeError when it is not JSON at all."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as first:
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            raise first from None
+
+
+class SpliceError(ValueError):
+    """The original bytes do not have the shape the parsed body says they have."""
+
+
+def _ws(raw: bytes, i: int) -> int:
+    n = len(raw)
+    while i < n and raw[i] in _WS:
+        i += 1
+    return i
+
+
+def skip_string(raw: bytes, i: int) -> int:
+    """End (exclusive) of the JSON string starting at raw[i] == '"'; memchr-fast on long strings."""
+    j = i + 1
+    while True:
+        k = raw.find(b'"', j)
+        if k < 0:
+            raise SpliceError("unterminated string")
+        b = k - 1
+        while raw[b] == 92:          # backslash
+            b -= 1
+        if (k - 1 - b) % 2 == 0:
+            return k + 1
+        j = k + 1
+
+
+def skip_value(raw: bytes, i: int) -> int:
+    """End (exclusive) of the JSON value starting at raw[i] (no leading whitespace)."""
+    c = raw[i]
+    if c == 34:                      # "
+        return skip_string(raw, i)
+    if c in (123, 91):               # { [
+        depth, j = 0, i
+        while True:
+            m = _STRUCT.search(raw, j)
+            if m is None:
+                raise SpliceError("unterminated container")
+            k = m.start()
+            ch = raw[k]
+            if ch == 34:
+                j = skip_string(raw, k)
+                continue
+            depth += 1 if ch in (123, 91) else -1
+            j = k + 1
+            if depth == 0:
+                return j
+    m = _SCALAR_END.search(raw, i)
+    return m.start() if m else len(raw)
+
+
+def object_members(raw: bytes, i: int) -> tuple[list[tuple[str, int, int]], int]:
+    """(key, value start, value end) of each member of the object at raw[i] == '{', and the index of its '}'."""
+    if raw[i] != 123:
+        raise SpliceError("expected an object")
+    out: list[tuple[str, int, int]] = []
+    j = _ws(raw, i + 1)
+    if raw[j] == 125:
+        return out, j
+    while True:
+        ke = skip_string(raw, j)
+        key = orjson.loads(raw[j:ke])
+        j = _ws(raw, ke)
+        if raw[j] != 58:             # :
+            raise SpliceError("expected ':'")
+        vs = _ws(raw, j + 1)
+        ve = skip_value(raw, vs)
+        out.append((key, vs, ve))
+        j = _ws(raw, ve)
+        if raw[j] == 125:
+            return out, j
+        if raw[j] != 44:
+            raise SpliceError("expected ',' in object")
+        j = _ws(raw, j + 1)
+
+
+def array_elements(raw: bytes, i: int) -> tuple[list[tuple[int, int]], int]:
+    """(start, end) of each element of the array at raw[i] == '[', and the index of its ']'."""
+    if raw[i] != 91:
+        raise SpliceError("expected an array")
+    out: list[tuple[int, int]] = []
+    j = _ws(raw, i + 1)
+    if raw[j] == 93:
+        return out, j
+    while True:
+        ve = skip_value(raw, j)
+        out.append((j, ve))
+        j = _ws(raw, ve)
+        if raw[j] == 93:
+            return out, j
+        if raw[j] != 44:
+            raise SpliceError("expected ',' in array")
+        j = _ws(raw, j + 1)
+
+
+def _dump(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[int, int, bytes]]) -> None:
+    if new is old:
+        return
+    if type(new) is type(old) and not isinstance(new, (dict, list)) and new == old:
+        return
+    if isinstance(old, dict) and isinstance(new, dict) and raw[vs] == 123:
+        if new == old:
+            return
+        members, close = object_members(raw, vs)
+        last = {k: (s, e) for k, s, e in members}     # a duplicate key: the parser kept the last one
+        old_keys, new_keys = list(old), list(new)
+        if new_keys[:len(old_keys)] != old_keys or set(last) != set(old_keys):
+            edits.append((vs, ve, _dump(new)))        # keys removed or reordered: this value is ours now
+            return
+        for k in old_keys:
+            s, e = last[k]
+            _diff(raw, old[k], new[k], s, e, edits)
+        extra = b"".join(b"," + _dump(k) + b":" + _dump(new[k]) for k in new_keys[len(old_keys):])
+        if extra:
+            edits.append((close, close, extra if members else extra[1:]))
+        return
+    if isinstance(old, list) and isinstance(new, list) and raw[vs] == 91:
+        if new == old:
+            return
+        elems, _ = array_elements(raw, vs)
+        if len(elems) != len(old):
+            raise SpliceError("array length differs from the parsed body")
+        if len(new) == len(old):
+            for (s, e), o, n in zip(elems, old, new):
+                _diff(raw, o, n, s, e, edits)
+            return
+        edits.append((vs, ve, b"[" + b",".join(_rebuild(raw, old, new, elems)) + b"]"))
+        return
+    edits.append((vs, ve, _dump(new)))
+
+
+def _rebuild(raw: bytes, old: list, new: list, elems: list[tuple[int, int]]) -> list[bytes]:
+    """Elements kept, dropped or added (a collapse, a splice, a note): each new element is rendered against the
+    client's element it came from, found by identity of the element or of one of its content blocks, else by
+    equality; an element with no source is ours and serialized."""
+    by_id = {id(o): k for k, o in enumerate(old)}
+    owner: dict[int, int] = {}
+    for k, o in enumerate(old):
+        content = o.get("content") if isinstance(o, dict) else None
+        if isinstance(content, list):
+            for b in content:
+                owner.setdefault(id(b), k)
+    pieces, cursor = [], 0
+    for n in new:
+        k = by_id.get(id(n))
+        if k is None and isinstance(n, dict) and isinstance(n.get("content"), list):
+            k = next((owner[id(b)] for b in n["content"] if id(b) in owner), None)
+        if k is None:
+            k = next((j for j in range(cursor, min(len(old), cursor + 64)) if old[j] == n), None)
+        if k is None:
+            pieces.append(_dump(n))
+            continue
+        cursor = k + 1
+        s, e = elems[k]
+        pieces.append(_render(raw, old[k], n, s, e))
+    return pieces
+
+
+def _render(raw: bytes, old: Any, new: Any, vs: int, ve: int) -> bytes:
+    """The bytes of `new`, keeping raw[vs:ve] (the bytes of `old`) wherever they agree."""
+    edits: list[tuple[int, int, bytes]] = []
+    _diff(raw, old, new, vs, ve, edits)
+    return _apply(raw, edits, vs, ve)
+
+
+def _apply(raw: bytes, edits: list[tuple[int, int, bytes]], start: int, end: int) -> bytes:
+    if not edits:
+        return raw[start:end]
+    edits.sort(key=lambda x: x[0])
+    out, pos = [], start
+    for s, e, b in edits:
+        if s < pos:
+            raise SpliceError("overlapping edits")
+        out.append(raw[pos:s])
+        out.append(b)
+        pos = e
+    out.append(raw[pos:end])
+    return b"".join(out)
+
+
+def splice(raw: bytes, old: Any, new: Any) -> bytes:
+    """The bytes of `new`, keeping `raw` (which parses to `old`) wherever `new` equals `old`.
+
+    Raises SpliceError (or orjson.JSONEncodeError for a value we cannot serialize) when it cannot; callers then
+    fail open to the client's bytes.
+    """
+    start = _ws(raw, 0)
+    end = skip_value(raw, start)
+    edits: list[tuple[int, int, bytes]] = []
+    _diff(raw, old, new, start, end, edits)
+    return raw if not edits else _apply(raw, edits, 0, len(raw))
