@@ -16,8 +16,12 @@ RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization",
                             "anthropic-admin-key"})
 
+# Timeouts (docs/reliability.md): connect 15 s, write 60 s, read 600 s between two chunks (a long generation still
+# sends SSE pings), pool 30 s. No cap on open connections: a shared cap let one agent's hung requests take every
+# connection and starve the others (70 hung requests, cap 64: everyone else got 504 PoolTimeout). Each hung request
+# is bounded by its own read timeout and ends when its client disconnects.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=15.0, read=600.0, write=60.0, pool=30.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=60.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=32, keepalive_expiry=60.0)
 
 
 def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
@@ -68,7 +72,7 @@ def sse_error(message: str, kind: str = "api_error") -> bytes:
 
 
 class Upstream:
-    """The shared connection pool to one upstream base URL (keep-alive, bounded, never blocking the loop)."""
+    """The shared connection pool to one upstream base URL (keep-alive, no shared cap, never blocking the loop)."""
 
     def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None,
                  timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
