@@ -1,27 +1,33 @@
-"""Request overhead of the proxy: the same ~800 KB streaming request sent straight to the scripted upstream and
-through the proxy (page mode and observe mode), measured in the same run; prints medians, ratios and added ms.
+"""Request overhead of the proxy against the floors that matter, all measured in one run.
 
-Run: python bench/proxy_overhead.py [--kb 800] [--n 30]
+Targets (issue 11): (pichay − bare hop) ≤ 3× the orjson parse+serialize floor of the body, on 328 KB and 800 KB
+request bodies; the first SSE byte reaches the client ≤ 1 ms after the upstream sent it (p50).
+The proxy (`pichay-tui serve`, page and observe mode) and the bare hop (bench/bare_hop.py, Starlette + httpx doing
+nothing) run as their own processes, as a user runs them; a minimal SSE upstream and the client share this one.
+Requests are interleaved across targets so drift (GC, CPU frequency, other load) hits them equally.
+
+Run: python bench/proxy_overhead.py [--kb 328 800] [--n 30]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
-import tempfile
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import orjson
 
-from pichay_tui.cli_options import ProxyOptions
 from pichay_tui.core.synthetic import round_robin_session
-from pichay_tui.proxy.server import ProxyServer
-from pichay_tui.sim.sample_project import create_sample_project
-from pichay_tui.sim.upstream import create_upstream_app, run_upstream
+from pichay_tui.sim.upstream import run_upstream
 
 HEADERS = {"x-api-key": "dummy", "anthropic-version": "2023-06-01", "content-type": "application/json",
            "x-claude-code-session-id": "bench"}
+SENT_AT: dict[str, float] = {}      # request id -> perf_counter when the upstream wrote its first SSE byte
 
 
 def big_body(kb: int) -> bytes:
@@ -33,55 +39,124 @@ def big_body(kb: int) -> bytes:
     raise SystemExit("could not build a body that large")
 
 
-async def one(client: httpx.AsyncClient, url: str, raw: bytes) -> float:
+def sse_events() -> list[bytes]:
+    msg = {"id": "msg_b", "type": "message", "role": "assistant", "content": [], "model": "m", "stop_reason": None,
+           "usage": {"input_tokens": 10, "output_tokens": 1}}
+    ev = [("message_start", {"type": "message_start", "message": msg}),
+          ("content_block_start", {"type": "content_block_start", "index": 0,
+                                   "content_block": {"type": "text", "text": ""}}),
+          ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                   "delta": {"type": "text_delta", "text": "ok"}}),
+          ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+          ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                             "usage": {"output_tokens": 1}}),
+          ("message_stop", {"type": "message_stop"})]
+    return [f"event: {n}\ndata: ".encode() + orjson.dumps(d) + b"\n\n" for n, d in ev]
+
+
+async def upstream_app(scope, receive, send):
+    """Reads the body, streams a short SSE answer; stamps when its first byte leaves."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    rid = dict(scope["headers"]).get(b"x-bench-id", b"").decode()
+    events = sse_events()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+    SENT_AT[rid] = time.perf_counter()
+    await send({"type": "http.response.body", "body": events[0], "more_body": True})
+    await asyncio.sleep(0.002)
+    await send({"type": "http.response.body", "body": b"".join(events[1:]), "more_body": False})
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen, str]:
+    """Start a server process; its first stdout line is `... listening on URL`."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        proc.kill()
+        raise SystemExit(f"{args[0]} did not start: {line!r}")
+    return proc, line.split("listening on", 1)[1].split()[0]
+
+
+def pichay(upstream: str, mode: str) -> list[str]:
+    exe = Path(sys.executable).with_name("pichay-tui")
+    base = [str(exe)] if exe.exists() else [sys.executable, "-c", "from pichay_tui.cli import main; main()"]
+    return base + ["serve", "--port", "0", "--upstream", upstream, "--mode", mode]
+
+
+async def one(client: httpx.AsyncClient, url: str, raw: bytes, rid: str) -> tuple[float, float]:
+    """Total ms for the request, and ms from the upstream's first SSE byte to ours."""
     t0 = time.perf_counter()
-    async with client.stream("POST", f"{url}/v1/messages?beta=true", content=raw, headers=HEADERS) as r:
+    first = None
+    async with client.stream("POST", f"{url}/v1/messages?beta=true", content=raw,
+                             headers={**HEADERS, "x-bench-id": rid}) as r:
         async for _ in r.aiter_raw():
-            pass
+            if first is None:
+                first = time.perf_counter()
         assert r.status_code == 200, r.status_code
-    return (time.perf_counter() - t0) * 1000
+    return (time.perf_counter() - t0) * 1000, (first - SENT_AT.pop(rid)) * 1000
 
 
-async def measure(urls: dict[str, str], raw: bytes, n: int) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Interleave the targets so drift (GC, CPU frequency) hits them equally; also return the cold first request
-    (for the proxy that includes the engine ingesting the whole history it has never seen)."""
-    out: dict[str, list[float]] = {k: [] for k in urls}
-    cold: dict[str, float] = {}
+def orjson_floor(raw: bytes, n: int = 50) -> float:
+    """Median ms of orjson.loads + orjson.dumps of the body (what any parsing proxy must pay at least)."""
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        orjson.dumps(orjson.loads(raw))
+        out.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(out)
+
+
+async def measure(urls: dict[str, str], raw: bytes, n: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    total: dict[str, list[float]] = {k: [] for k in urls}
+    lag: dict[str, list[float]] = {k: [] for k in urls}
+    k = 0
     async with httpx.AsyncClient(timeout=60) as client:
-        for name, url in urls.items():      # warm up connections, caches, the engine's session
-            cold[name] = await one(client, url, raw)
-            for _ in range(2):
-                await one(client, url, raw)
-        for _ in range(n):
+        for rnd in range(n + 3):
             for name, url in urls.items():
-                out[name].append(await one(client, url, raw))
-    return out, cold
+                k += 1
+                t, l = await one(client, url, raw, str(k))
+                if rnd >= 3:                     # warm-up rounds: connections, caches, the engine's session
+                    total[name].append(t)
+                    lag[name].append(l)
+    return total, lag
 
 
-async def main(kb: int, n: int) -> None:
-    raw = big_body(kb)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = create_sample_project(f"{tmp}/w")
-        async with run_upstream(create_upstream_app(script="coding", workdir=work)) as upstream:
-            page = ProxyServer(ProxyOptions(port=0, upstream=upstream, mode="page"))
-            observe = ProxyServer(ProxyOptions(port=0, upstream=upstream, mode="observe"))
-            urls = {"direct": upstream, "proxy-page": await page.start(), "proxy-observe": await observe.start()}
-            try:
-                times, cold = await measure(urls, raw, n)
-            finally:
-                await page.stop()
-                await observe.stop()
-    med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"request body: {len(raw) / 1000:.0f} KB, streaming, median of {n} (same run, interleaved)")
-    for name, m in med.items():
-        extra = "" if name == "direct" else \
-            f"   ratio {m / med['direct']:.2f}x   +{m - med['direct']:.1f} ms"
-        print(f"  {name:14s} {m:8.1f} ms{extra}   (cold first request {cold[name]:.0f} ms)")
+async def main(kbs: list[int], n: int) -> None:
+    async with run_upstream(upstream_app) as upstream:
+        procs = {"bare-hop": start([sys.executable, str(Path(__file__).with_name("bare_hop.py")), upstream]),
+                 "pichay-page": start(pichay(upstream, "page")),
+                 "pichay-observe": start(pichay(upstream, "observe"))}
+        urls = {"direct": upstream, **{k: u for k, (_, u) in procs.items()}}
+        try:
+            print(f"cpu count {os.cpu_count()}, median of {n} interleaved requests per target, streaming")
+            for kb in kbs:
+                raw = big_body(kb)
+                floor = orjson_floor(raw)
+                total, lag = await measure(urls, raw, n)
+                med = {k: statistics.median(v) for k, v in total.items()}
+                print(f"\nrequest body {len(raw) / 1000:.0f} KB; orjson parse+serialize floor {floor:.2f} ms")
+                for name in urls:
+                    extra = ""
+                    if name.startswith("pichay"):
+                        over = med[name] - med["bare-hop"]
+                        extra = f"   pichay − hop {over:+.2f} ms = {over / floor:.2f}x floor (target ≤ 3x)"
+                    print(f"  {name:15s} {med[name]:7.2f} ms{extra}")
+                print("  first SSE byte behind the upstream's, p50 (target pichay ≤ 1 ms):")
+                for name in urls:
+                    p50 = statistics.median(lag[name])
+                    extra = f"   = {p50 / 1.0:.2f}x the 1 ms budget" if name.startswith("pichay") else ""
+                    print(f"  {name:15s} {p50:7.2f} ms{extra}")
+        finally:
+            for proc, _ in procs.values():
+                proc.terminate()
+                proc.wait(10)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kb", type=int, default=800)
+    ap.add_argument("--kb", type=int, nargs="+", default=[328, 800])
     ap.add_argument("--n", type=int, default=30)
     args = ap.parse_args()
     asyncio.run(main(args.kb, args.n))

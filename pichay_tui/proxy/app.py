@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from typing import Any, Callable
 
 import httpx
@@ -15,7 +16,7 @@ from starlette.routing import Route
 
 from ..core.events import Event
 from ..core.exchange import ResponseSummary
-from ..core.splice import loads, splice
+from ..core.splice import Memo, loads, splice
 from .control import control_routes
 from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
@@ -24,6 +25,7 @@ from .streaming import Relay, RelayResponse, SideParser, wait_disconnect
 from .upstream import Upstream, error_body, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+MAX_MEMOS = 64          # sessions whose last spliced messages are kept (see core/splice.Memo)
 
 
 class UpstreamFailed(Response):
@@ -74,6 +76,7 @@ class Proxy:
         self.clock = clock
         self.closing = asyncio.Event()
         self.subscribers: set = set()     # /_pichay/events streams, woken on shutdown
+        self._memos: OrderedDict[str, Memo] = OrderedDict()   # per session, most recent last (bounded)
         self._unsub_intercept = self.intercept.subscribe(self._intercept_event)
         self.app = Starlette(routes=[
             *control_routes(self),
@@ -163,7 +166,7 @@ class Proxy:
         changed = result is not None and result.changed
         content = raw
         if changed:
-            content, why = self._encode(raw, body, result.outbound)
+            content, why = self._encode(raw, body, result.outbound, result.session_id)
             if why:
                 changed, failure = False, why
                 self._failed("request", why, result.session_id)
@@ -183,11 +186,20 @@ class Proxy:
         parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
         return self._relay(resp, parser, on_done)
 
-    def _encode(self, raw: bytes, body: Any, outbound: Any) -> tuple[bytes, str | None]:
+    def _memo(self, sid: str) -> Memo | None:
+        if not sid:
+            return None
+        memo = self._memos.pop(sid, None) or Memo()
+        self._memos[sid] = memo
+        while len(self._memos) > MAX_MEMOS:
+            self._memos.popitem(last=False)
+        return memo
+
+    def _encode(self, raw: bytes, body: Any, outbound: Any, sid: str = "") -> tuple[bytes, str | None]:
         """The outbound bytes spliced into the client's (only what the pager changed is re-serialized); on any
         failure the client's own bytes and the reason (fail open)."""
         try:
-            return splice(raw, body, outbound), None
+            return splice(raw, body, outbound, self._memo(sid)), None
         except Exception as e:  # noqa: BLE001 - SpliceError, an unserializable value, a bug: forward unchanged
             return raw, f"outbound not built, original bytes sent: {type(e).__name__}: {e}"
 
