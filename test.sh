@@ -3,13 +3,20 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
-# Real agent CLIs for the end-to-end tests (pinned in tools/package.json).
-if [ ! -x tools/node_modules/.bin/claude ]; then
-  (cd tools && npm install --no-audit --no-fund --loglevel=error)
+# Real agent clients for the end-to-end tests and the client matrix, pinned in tools/package.json (Claude Code builds
+# under npm aliases, the Agent SDK). CI starts from a fresh clone: npm's own cache (~/.npm) keeps the tarballs, so a
+# re-install is offline (--prefer-offline); it is skipped when tools/node_modules already matches package.json.
+want="$(sha256sum tools/package.json | cut -d' ' -f1)"
+if [ "$(cat tools/node_modules/.pichay-installed 2>/dev/null)" != "$want" ]; then
+  (cd tools && npm install --prefer-offline --no-audit --no-fund --loglevel=error)
+  echo "$want" > tools/node_modules/.pichay-installed
 fi
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
 # Real traffic captures live beside the clone (never copied into the repo).
 if [ -z "${PICHAY_CAPTURES:-}" ] && [ -d ../shared/captures ]; then
   export PICHAY_CAPTURES="$(cd ../shared/captures && pwd)"
 fi
+# The client matrix's findings per cell, for `python bench/client_matrix.py --from build/client-matrix.json`.
+mkdir -p build
+export PICHAY_MATRIX_JSON="${PICHAY_MATRIX_JSON:-$PWD/build/client-matrix.json}"
 exec python3 -m pytest -q -p no:cacheprovider "$@"

@@ -25,9 +25,10 @@ class Reply:
 
 
 def choose_script(view: RequestView, default: str) -> str:
-    """`[sim-subagent]` -> subagent-worker; `[sim-script:NAME]` -> NAME; otherwise the server default."""
-    if view.tag("subagent") is not None:
-        return "subagent-worker"
+    """`[sim-subagent]` -> subagent-worker, `[sim-subagent:NAME]` and `[sim-script:NAME]` -> NAME; else the default."""
+    sub = view.tag("subagent")
+    if sub is not None:
+        return sub or "subagent-worker"
     return view.tag("script") or default
 
 

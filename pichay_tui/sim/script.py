@@ -106,15 +106,19 @@ def glob(pattern: str, path: str, note: str = "") -> ToolCall:
                     alternatives=(("Bash", {"command": cmd, "description": "List matching files"}),), note=note)
 
 
-SCRIPT_NAMES = ("coding", "long", "subagents", "subagent-worker", "cooperative")
+SCRIPT_NAMES = ("coding", "long", "subagents", "subagent-worker", "cooperative", "matrix-files", "matrix-subagent",
+                "matrix-subagent-worker")
 
 
 def get_script(name: str, workdir: str) -> Script:
     """The built-in script `name` with paths under `workdir` (absolute)."""
     from . import scripts_builtin as b
+    from . import scripts_matrix as m
 
     builders = {"coding": b.coding, "long": b.long, "subagents": b.subagents,
-                "subagent-worker": b.subagent_worker, "cooperative": b.cooperative}
+                "subagent-worker": b.subagent_worker, "cooperative": b.cooperative,
+                "matrix-files": m.matrix_files, "matrix-subagent": m.matrix_subagent,
+                "matrix-subagent-worker": m.matrix_subagent_worker}
     if name not in builders:
         raise KeyError(f"unknown sim script {name!r}; known: {', '.join(SCRIPT_NAMES)}")
     return builders[name](str(workdir).rstrip("/") or "/")
