@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .cli_options import build_options, proxy_options
+from .errors import StartupError
 
 SUBCOMMAND_MODULES = ("cli_serve", "cli_tui", "cli_replay", "cli_tools")
 
@@ -41,7 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     if "--" in args:
         i = args.index("--")
         args, agent = args[:i], args[i + 1:]
-    cli.main(args=args, prog_name="pichay-tui", obj={"agent": agent})
+    try:
+        cli.main(args=args, prog_name="pichay-tui", obj={"agent": agent})
+    except StartupError as e:             # an unusable --state-dir or --record path: one line, no traceback
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(1)
 
 
 for _name in SUBCOMMAND_MODULES:

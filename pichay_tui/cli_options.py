@@ -1,6 +1,7 @@
 """Proxy options shared by `pichay-tui` (the TUI), `serve` and `demo`, so every front end takes the same flags."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -24,6 +25,9 @@ class ProxyOptions:
     host_explicit: bool = False
     cooperative: bool = True
     trim_tools: bool = False
+    control_token: str | None = None
+    allow_host: tuple[str, ...] = ()
+    reset_state: bool = False
 
     def pager_config(self):
         from .core.config import PagerConfig, Zones
@@ -31,6 +35,12 @@ class ProxyOptions:
         return PagerConfig(mode=self.mode, policy=self.policy, age_threshold=self.age_threshold,
                            min_size=self.min_size, zones=Zones.preset(self.zones), cooperative=self.cooperative,
                            trim_tools=self.trim_tools)
+
+
+def _check_token(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (len(value) < 32 or not re.fullmatch(r"[A-Za-z0-9_-]+", value)):
+        raise click.BadParameter("needs at least 32 URL-safe characters (A-Z a-z 0-9 _ -)")
+    return value
 
 
 def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,6 +65,14 @@ def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Offer the model memory_release/memory_fault and honour <memory_cleanup> tags."),
         click.option("--trim-tools/--no-trim-tools", default=False, show_default=True,
                      help="Stub unused tool definitions when the savings outweigh the cache miss."),
+        click.option("--control-token", envvar="PICHAY_CONTROL_TOKEN", default=None, callback=_check_token,
+                     help="Token POST /_pichay/commands requires (default: random per start; env "
+                          "PICHAY_CONTROL_TOKEN). At least 32 URL-safe characters."),
+        click.option("--allow-host", multiple=True, metavar="NAME[:PORT]",
+                     help="Another Host name the control API answers to (default: only the bound address)."),
+        click.option("--reset-state", is_flag=True, default=False,
+                     help="Start with a fresh state store; the old one is moved aside (pichay.sqlite3.reset-TIME), "
+                          "never deleted. The way out of an unreadable store."),
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -63,6 +81,7 @@ def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_options(**kw: Any) -> ProxyOptions:
     host = kw.pop("host", None)
+    kw["allow_host"] = tuple(kw.get("allow_host") or ())
     opts = ProxyOptions(**{k: v for k, v in kw.items() if k in ProxyOptions.__dataclass_fields__})
     opts.host_explicit = host is not None
     opts.host = host or "127.0.0.1"

@@ -8,6 +8,7 @@ import sys
 import click
 
 from .cli_options import ProxyOptions, build_options, proxy_options
+from .errors import StartupError
 
 
 async def serve(opts: ProxyOptions) -> None:
@@ -20,6 +21,8 @@ async def serve(opts: ProxyOptions) -> None:
         loop.add_signal_handler(sig, stop.set)
     await server.start()
     print_banner(server)
+    if server.reset_moved:
+        print(f"--reset-state: the previous store is kept as {server.reset_moved}", file=sys.stderr, flush=True)
     if opts.state_dir:
         n = len(server.engine.sessions)
         print(f"state dir {opts.state_dir}: SQLite backing store"
@@ -41,6 +44,8 @@ def serve_command(**kw) -> None:
     opts = build_options(**kw)
     try:
         asyncio.run(serve(opts))
+    except StartupError as e:
+        raise click.ClickException(str(e))
     except OSError as e:
         raise click.ClickException(f"cannot listen on {opts.host}:{opts.port}: {e}")
 

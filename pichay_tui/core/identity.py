@@ -7,15 +7,17 @@ from typing import Any, Mapping
 import orjson
 
 from .blocks import content_hash
+from .redact import pseudonym
 
 _SESSION_RE = re.compile(r"_session_([0-9A-Za-z-]+)")
 
 
 def client_session_key(body: dict[str, Any], headers: Mapping[str, str]) -> str | None:
-    """The client's own session id (Claude Code header or metadata.user_id), if it sent one."""
+    """The client's own session id (Claude Code header or metadata.user_id), if it sent one, as a pseudonym: the
+    key is checkpointed to the store, and a header named *session* never reaches a file we write."""
     for k, v in headers.items():
         if k.lower() == "x-claude-code-session-id" and v:
-            return "cc:" + v
+            return "cc:" + pseudonym(v)
     uid = (body.get("metadata") or {}).get("user_id")
     if not isinstance(uid, str) or not uid:
         return None
@@ -23,11 +25,11 @@ def client_session_key(body: dict[str, Any], headers: Mapping[str, str]) -> str 
         try:
             sid = orjson.loads(uid).get("session_id")
             if sid:
-                return "cc:" + sid
+                return "cc:" + pseudonym(sid)
         except (orjson.JSONDecodeError, AttributeError):
             pass
     m = _SESSION_RE.search(uid)
-    return "cc:" + m.group(1) if m else "uid:" + uid
+    return "cc:" + pseudonym(m.group(1)) if m else "uid:" + pseudonym(uid)
 
 
 def client_label(headers: Mapping[str, str]) -> str:

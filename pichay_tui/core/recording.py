@@ -3,7 +3,8 @@
 Line 1 is the header (`{"type": "header", "format": "pichay-recording", "format_version": N, ...}`); then one
 record per engine call, in the order the engine saw them: `request` (body as received + outbound as sent),
 `response` (status, usage, stop reason, assistant content) and `command` (operator commands accepted by the
-control API). Each carries the core events that call emitted. See docs/recording-format.md.
+control API). Each carries the core events that call emitted. A later start with `--record` on the same file
+appends a new segment: another header, then that run's records. See docs/recording-format.md.
 """
 from __future__ import annotations
 
@@ -15,19 +16,23 @@ import orjson
 
 from .events import Event
 from .exchange import Exchange, ResponseSummary
+from .redact import pseudonym, redact_text, safe_headers  # noqa: F401 - safe_headers is part of this module's API
 
 FORMAT = "pichay-recording"
 FORMAT_VERSION = 2
-SECRET_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization",
-                            "anthropic-admin-key"})
 
 
 class RecordingError(ValueError):
     """Not a pichay recording, or one from a newer version of pichay-tui."""
 
 
-def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
+SESSION_HEADER = "x-claude-code-session-id"
+
+
+def client_session(headers: Mapping[str, str]) -> str | None:
+    """The client's session header as a pseudonym (the header itself is never written; replay matches on this)."""
+    v = next((v for k, v in headers.items() if k.lower() == SESSION_HEADER and v), None)
+    return pseudonym(v) if v else None
 
 
 # ---- record builders ----
@@ -158,10 +163,11 @@ def request_record(xid: int, ts: float, method: str, path: str, headers: Mapping
     else:
         stored = delta.encode(xid, session, body)
         out = delta.encode_outbound(xid, session, body, outbound)
+    cs = client_session(headers)
     return {"type": "request", "id": xid, "ts": ts, "method": method, "path": path,
-            "headers": safe_headers(headers), "session": session, "request_no": request_no, "side": side,
+            "headers": safe_headers(headers), **({"client_session": cs} if cs else {}), "session": session, "request_no": request_no, "side": side,
             "engine": engine,
-            **stored, "outbound": out, "sent": sent, "failure": failure,
+            **stored, "outbound": out, "sent": sent, "failure": redact_text(failure) if failure else failure,
             "events": [e.to_dict() for e in events]}
 
 
@@ -186,8 +192,12 @@ def resolve_outbound(rec: Mapping[str, Any], body: Any, bases: dict[str, tuple[i
 
 def response_record(xid: int, ts: float, session: str, summary: ResponseSummary, duration_ms: float,
                     events: list[Event] = (), failure: str | None = None) -> dict[str, Any]:
-    return {"type": "response", "id": xid, "ts": ts, "session": session, "response": summary.to_dict(),
-            "duration_ms": round(duration_ms, 3), "failure": failure, "events": [e.to_dict() for e in events]}
+    response = summary.to_dict()
+    if isinstance(response.get("error"), str):
+        response["error"] = redact_text(response["error"])
+    return {"type": "response", "id": xid, "ts": ts, "session": session, "response": response,
+            "duration_ms": round(duration_ms, 3), "failure": redact_text(failure) if failure else failure,
+            "events": [e.to_dict() for e in events]}
 
 
 def command_record(ts: float, command: str, args: Mapping[str, Any], ok: bool, result: Any = None,
@@ -233,8 +243,14 @@ def migrate_record(rec: dict[str, Any], version: int) -> dict[str, Any]:
 
 
 def iter_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Every record, migrated to the current version; a truncated last line (crash mid-write) is skipped."""
+    """Every record, migrated to the current version; a truncated last line (crash mid-write) is skipped.
+
+    A file holds one or more segments, each opened by its own header (`--record` on an existing file appends one
+    per start); each segment is migrated from its own format version. A truncated line just before a segment
+    header (the crash that ended the previous run) is skipped too.
+    """
     version = None
+    broken: int | None = None                 # line number of an unparsable line, forgiven if a header follows
     with open(path, "rb") as f:
         for n, line in enumerate(f):
             if not line.strip():
@@ -242,14 +258,34 @@ def iter_records(path: str | Path) -> Iterator[dict[str, Any]]:
             try:
                 rec = orjson.loads(line)
             except orjson.JSONDecodeError:
-                if line.endswith(b"\n"):
-                    raise RecordingError(f"{path}:{n + 1}: not JSON")
-                return
-            if version is None:
-                if not (isinstance(rec, dict) and rec.get("type") == "header" and rec.get("format") == FORMAT):
-                    raise RecordingError(f"{path}: not a pichay recording (no header on line 1)")
+                if not line.endswith(b"\n"):
+                    return
+                if broken is not None or version is None:
+                    raise RecordingError(f"{path}:{(broken if broken is not None else n) + 1}: not JSON")
+                broken = n
+                continue
+            is_header = isinstance(rec, dict) and rec.get("type") == "header" and rec.get("format") == FORMAT
+            if broken is not None and not is_header:
+                raise RecordingError(f"{path}:{broken + 1}: not JSON")
+            broken = None
+            if version is None and not is_header:
+                raise RecordingError(f"{path}: not a pichay recording (no header on line 1)")
+            if is_header:
                 version = int(rec.get("format_version", rec.get("version", 0)))
             yield migrate_record(rec, version)
+        if broken is not None:
+            raise RecordingError(f"{path}:{broken + 1}: not JSON")
+
+
+def is_recording(path: str | Path) -> bool:
+    """Whether the file starts with a pichay recording header (what `--record` may append to)."""
+    with open(path, "rb") as f:
+        first = f.readline()
+    try:
+        rec = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(rec, dict) and rec.get("type") == "header" and rec.get("format") == FORMAT
 
 
 # ---- reading ----
@@ -302,23 +338,30 @@ def read_recording(path: str | Path) -> Iterator[Step]:
     """Header excluded, every engine call in the order the live engine saw it (see `replay`)."""
     requests: dict[int, RecordedRequest] = {}
     bases: dict[str, tuple[int, Any]] = {}
+    offset = last = 0             # ids restart in each segment: later segments' ids follow the earlier ones'
     for rec in iter_records(path):
         kind = rec.get("type")
-        if kind == "request":
+        if kind == "header":
+            offset, bases = last, {}          # deltas never reach across a restart
+        elif kind == "request":
             body = resolve_body(rec, bases)
-            ex = Exchange(body=body, headers=dict(rec.get("headers") or {}), ts=rec.get("ts", 0.0),
+            headers = dict(rec.get("headers") or {})
+            if rec.get("client_session"):
+                headers[SESSION_HEADER] = rec["client_session"]
+            ex = Exchange(body=body, headers=headers, ts=rec.get("ts", 0.0),
                           path=rec.get("path", "/v1/messages"), source="recording")
             out = resolve_outbound(rec, body, bases)
-            step = RecordedRequest(rec["id"], ex, out, rec.get("session", ""), rec.get("request_no", 0),
+            last = max(last, rec["id"] + offset)
+            step = RecordedRequest(rec["id"] + offset, ex, out, rec.get("session", ""), rec.get("request_no", 0),
                                    rec.get("side", False), rec.get("engine", False), rec.get("sent", "original"),
                                    rec.get("method", "POST"), rec.get("failure"), _events(rec))
             requests[step.id] = step
             yield step
         elif kind == "response":
             summary = ResponseSummary.from_dict(rec.get("response"))
-            if rec["id"] in requests:
-                requests.pop(rec["id"]).exchange.response = summary
-            yield RecordedResponse(rec["id"], rec.get("ts", 0.0), rec.get("session", ""), summary,
+            if rec["id"] + offset in requests:
+                requests.pop(rec["id"] + offset).exchange.response = summary
+            yield RecordedResponse(rec["id"] + offset, rec.get("ts", 0.0), rec.get("session", ""), summary,
                                    rec.get("duration_ms", 0.0), _events(rec))
         elif kind == "command":
             yield RecordedCommand(rec.get("ts", 0.0), rec["command"], dict(rec.get("args") or {}), rec.get("ok", True),
@@ -326,7 +369,13 @@ def read_recording(path: str | Path) -> Iterator[Step]:
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
+    """The first segment's header."""
     return next(iter_records(path))
+
+
+def read_segments(path: str | Path) -> list[dict[str, Any]]:
+    """Every segment's header, in order (one per `--record` start on this file)."""
+    return [r for r in iter_records(path) if r.get("type") == "header"]
 
 
 def load_exchanges(path: str | Path) -> list[Exchange]:
@@ -334,6 +383,13 @@ def load_exchanges(path: str | Path) -> list[Exchange]:
     return [s.exchange for s in read_recording(path)
             if isinstance(s, RecordedRequest) and s.exchange.path.startswith("/v1/messages")
             and not s.exchange.path.startswith("/v1/messages/count_tokens") and isinstance(s.exchange.body, dict)]
+
+
+def follow_session(args: dict[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
+    """A recorded command's arguments naming the replayed session: ids derive from the client's session key,
+    which recordings older than the key's pseudonym hold in clear, so an old recording replays under new ids."""
+    sid = args.get("session")
+    return {**args, "session": renamed[sid]} if isinstance(sid, str) and sid in renamed else args
 
 
 def replay(steps: Iterator[Step] | str | Path, engine: Any) -> list[Event]:
@@ -347,6 +403,7 @@ def replay(steps: Iterator[Step] | str | Path, engine: Any) -> list[Event]:
     out: list[Event] = []
     unsubscribe = engine.subscribe(out.append)
     sessions: dict[int, str] = {}
+    renamed: dict[str, str] = {}
     try:
         for step in steps:
             if isinstance(step, RecordedRequest):
@@ -360,13 +417,15 @@ def replay(steps: Iterator[Step] | str | Path, engine: Any) -> list[Event]:
                         raise
                     continue
                 sessions[step.id] = r.session_id
+                if step.session:
+                    renamed[step.session] = r.session_id
             elif isinstance(step, RecordedResponse):
                 sid = sessions.pop(step.id, "")
                 if sid:
                     engine.handle_response(sid, step.response, now=step.ts)
             elif step.ok:
                 try:
-                    engine.apply_recorded(step.command, step.args)
+                    engine.apply_recorded(step.command, follow_session(step.args, renamed))
                 except Exception:  # noqa: BLE001 - a command that no longer validates is skipped, as live
                     pass
     finally:

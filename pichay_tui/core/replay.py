@@ -23,6 +23,7 @@ import orjson
 from .config import PagerConfig
 from .engine import Engine
 from .events import Event
+from .recording import follow_session
 from .exchange import ResponseSummary
 from .tokens import TokenCounter
 from .replay_source import Frame, OperatorCommand, ReplaySource, frames_from_exchanges, frames_from_recording, \
@@ -130,6 +131,7 @@ class Replayer:
         self.engine.subscribe(self._fanout)
         self.position = 0
         self._sids: dict[int, str] = {}               # frame index -> session id (to route responses)
+        self._renamed: dict[str, str] = getattr(self, "_renamed", {})  # recorded session id -> replayed one
         self._size_cache: dict[int, tuple[Any, int]] = {}
         self._snapshots.setdefault(0, self._snapshot())
 
@@ -252,6 +254,8 @@ class Replayer:
         try:
             r = eng.handle_request(ex.body, ex.headers, ex.path, now=ex.ts, side=frame.side)
             self._sids[frame.index] = r.session_id
+            if frame.label:
+                self._renamed[frame.label] = r.session_id
             usage: dict[str, int] = {}
             for kind, item in frame.after:
                 if kind == "response":
@@ -266,7 +270,7 @@ class Replayer:
                 else:
                     self.clock.now = item.ts or ex.ts
                     try:
-                        eng.apply_recorded(item.command, item.args)
+                        eng.apply_recorded(item.command, follow_session(item.args, self._renamed))
                     except Exception:  # noqa: BLE001 - a command that no longer validates is skipped, as live
                         pass
             for item in self.operator.get(frame.index, ()):

@@ -18,6 +18,7 @@ from ..core.events import Event
 from ..core.exchange import ResponseSummary
 from ..core.splice import Memo, loads, splice
 from .control import control_routes
+from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
@@ -68,8 +69,10 @@ class Proxy:
     """Request handling around one Engine and one Upstream; `app` is the ASGI application."""
 
     def __init__(self, engine: Any, upstream: Upstream, recorder: Recorder | None = None,
-                 clock: Callable[[], float] = time.time, intercept: Intercept | None = None) -> None:
+                 clock: Callable[[], float] = time.time, intercept: Intercept | None = None,
+                 guard: ControlGuard | None = None) -> None:
         self.engine = engine
+        self.guard = guard if guard is not None else ControlGuard(new_token())   # unbound: refuses every Host
         self.intercept = intercept if intercept is not None else Intercept()
         self.upstream = upstream
         self.recorder = recorder

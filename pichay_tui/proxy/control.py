@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import orjson
 from starlette.requests import Request
@@ -47,8 +47,18 @@ def _sse(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS) + b"\n\n"
 
 
+def guarded(guard: Any, handler: Callable, command: bool = False) -> Callable:
+    """The handler behind the guard's Host/Origin (and, for commands, token/content-type) checks."""
+    async def checked(request: Request) -> Response:
+        refused = guard.refuse(request, command=command)
+        return refused if refused is not None else await handler(request)
+
+    return checked
+
+
 def control_routes(proxy: "Proxy") -> list[Route]:
     engine = proxy.engine
+    guard = proxy.guard
 
     async def state(request: Request) -> Response:
         pages = request.query_params.get("pages", "1") not in ("0", "false", "no")
@@ -116,8 +126,8 @@ def control_routes(proxy: "Proxy") -> list[Route]:
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
     return [
-        Route("/_pichay/state", state, methods=["GET"]),
-        Route("/_pichay/commands", list_commands, methods=["GET"]),
-        Route("/_pichay/commands", command, methods=["POST"]),
-        Route("/_pichay/events", events, methods=["GET"]),
+        Route("/_pichay/state", guarded(guard, state), methods=["GET"]),
+        Route("/_pichay/commands", guarded(guard, list_commands), methods=["GET"]),
+        Route("/_pichay/commands", guarded(guard, command, command=True), methods=["POST"]),
+        Route("/_pichay/events", guarded(guard, events), methods=["GET"]),
     ]

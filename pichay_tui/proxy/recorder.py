@@ -1,4 +1,6 @@
-"""Writes a session recording (core/recording.py records) to a JSONL file, flushed after every record."""
+"""Writes a session recording (core/recording.py records) to a JSONL file, flushed after every record.
+
+An existing recording is never truncated: each start appends a segment (its own header with its start time)."""
 from __future__ import annotations
 
 import os
@@ -10,6 +12,30 @@ from .. import __version__
 from ..core import recording as rec
 from ..core.events import Event
 from ..core.exchange import ResponseSummary
+from ..core.redact import redact_text
+
+
+class RecordingRefused(OSError):
+    """--record names an existing file that is not a pichay recording: we never write into someone else's file."""
+
+
+def open_for_append(path: Path):
+    """Open for appending a new segment; an earlier run's truncated last line is ended so the new header starts a
+    line of its own (the reader skips that fragment). Never truncates."""
+    f = open(path, "ab+")
+    try:
+        size = f.seek(0, os.SEEK_END)
+        if size:
+            if not rec.is_recording(path):
+                raise RecordingRefused(f"--record {path}: the file exists and is not a pichay recording; "
+                                       "refusing to write into it (choose another path)")
+            f.seek(size - 1)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
+    except BaseException:
+        f.close()
+        raise
+    return f
 
 
 class Recorder:
@@ -22,7 +48,7 @@ class Recorder:
     def __init__(self, path: str | os.PathLike, engine: Any, **header: Any) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = open(self.path, "wb")
+        self._f = open_for_append(self.path)
         self._pending: list[Event] = []
         self._unsubscribe = engine.subscribe(self._pending.append)
         self._next_id = 0
@@ -34,6 +60,7 @@ class Recorder:
                                                       "aggressive": cfg.zones.aggressive},
                   "advisory_note": cfg.advisory_note, "gate_on_pressure": cfg.gate_on_pressure,
                   "fault_pinning": cfg.fault_pinning, "policy_args": dict(cfg.policy_args)}
+        header = {k: redact_text(v) if isinstance(v, str) else v for k, v in header.items()}   # ?key= in a URL
         self._write(rec.header_record(time.time(), config, pichay_version=__version__, **header))
 
     def _write(self, record: Mapping[str, Any]) -> None:

@@ -16,9 +16,11 @@ from ..cli_options import ProxyOptions
 from ..core.config import PagerConfig
 from ..core.engine import Engine
 from ..core.tokens import warm_up
+from ..errors import StartupError
 from .app import Proxy
+from .guard import ControlGuard, new_token, write_token_file
 from .intercept import DEFAULT_TIMEOUT, Intercept
-from .recorder import Recorder
+from .recorder import Recorder, RecordingRefused
 from .upstream import Upstream
 
 
@@ -61,20 +63,21 @@ class ProxyServer:
         self.upstream_url = upstream or opts.upstream
         self.record_path = record if record is not None else opts.record
         self.store = None
+        self.reset_moved: Path | None = None                  # where --reset-state put the previous store
         if engine is None and opts.state_dir:
-            from ..store.sqlite import PersistentEngine, SQLiteStore
+            from ..store.opening import open_persistent        # resumes the sessions saved there
 
-            self.store = SQLiteStore(opts.state_dir)
-            engine = Engine(config, store=self.store, clock=clock)
-            persistent = PersistentEngine(engine, self.store)   # resumes the sessions saved there
-            engine.on_change = persistent.checkpoint
+            self.store, engine, self.reset_moved = open_persistent(
+                opts.state_dir, lambda store: Engine(config, store=store, clock=clock), reset=opts.reset_state)
         self.engine = engine if engine is not None else Engine(config, clock=clock)
         self.clock = clock
         self.intercept = Intercept(timeout=intercept_timeout)   # exists before start(): the TUI subscribes early
+        self.guard = ControlGuard(opts.control_token or new_token(), opts.allow_host)
         self.log_level = log_level
         self.transport = transport
         self.timeout = timeout
         self.url: str | None = None
+        self.token_file: Path | None = None
         self.proxy: Proxy | None = None
         self.recorder: Recorder | None = None
         self._server: _InLoopServer | None = None
@@ -86,13 +89,23 @@ class ProxyServer:
         if self._task is not None:
             return self.url  # type: ignore[return-value]
         if self.options.state_dir:
-            Path(self.options.state_dir).mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.options.state_dir).mkdir(parents=True, exist_ok=True)
+                self.token_file = write_token_file(self.options.state_dir, self.guard.token)
+            except OSError as e:
+                raise StartupError(f"cannot write {Path(self.options.state_dir) / 'control-token'}: "
+                                   f"{e.strerror or e}") from None
+        if self.record_path:
+            try:
+                self.recorder = Recorder(self.record_path, self.engine, upstream=self.upstream_url)
+            except OSError as e:
+                raise StartupError(str(e) if isinstance(e, RecordingRefused)
+                                   else f"cannot record to {self.record_path}: {e.strerror or e}") from None
         await asyncio.to_thread(warm_up)     # the tokenizer loads off the loop, before the first request
         kw = {"timeout": self.timeout} if self.timeout is not None else {}
         self._upstream = Upstream(self.upstream_url, transport=self.transport, **kw)
-        if self.record_path:
-            self.recorder = Recorder(self.record_path, self.engine, upstream=self.upstream_url)
-        self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock, intercept=self.intercept)
+        self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock, intercept=self.intercept,
+                           guard=self.guard)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -101,6 +114,7 @@ class ProxyServer:
         sock.setblocking(False)
         self._sock = sock
         port = sock.getsockname()[1]
+        self.guard.bind(self.host, port)
         config = uvicorn.Config(self.proxy.app, log_level=self.log_level, lifespan="off", access_log=False,
                                 timeout_graceful_shutdown=3, timeout_keep_alive=75, server_header=False,
                                 date_header=False)
@@ -115,6 +129,10 @@ class ProxyServer:
         self.port = port
         self.url = f"http://{host}:{port}"
         return self.url
+
+    @property
+    def control_token(self) -> str:
+        return self.guard.token
 
     @property
     def warning(self) -> str | None:
@@ -154,8 +172,10 @@ class ProxyServer:
 
 
 def print_banner(server: ProxyServer, out=sys.stdout, err=sys.stderr) -> None:
-    """The `serve` contract: first stdout line `pichay-tui listening on URL`, then how to use it."""
+    """The `serve` contract: first stdout line `pichay-tui listening on URL`, the next `pichay-tui control token:
+    TOKEN` (what POST /_pichay/commands needs), then how to use it."""
     print(f"pichay-tui listening on {server.url}", file=out, flush=True)
+    print(f"pichay-tui control token: {server.control_token}", file=out, flush=True)
     print(f"point an agent at it: ANTHROPIC_BASE_URL={server.url} claude", file=out, flush=True)
     if server.warning:
         print(server.warning, file=err, flush=True)

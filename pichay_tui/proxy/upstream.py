@@ -6,6 +6,8 @@ from typing import Iterable, Mapping
 import httpx
 import orjson
 
+from ..core import redact
+
 # RFC 9110 §7.6.1 connection-specific headers, plus the ones httpx/uvicorn recompute for the bytes they send.
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
@@ -13,8 +15,6 @@ HOP_BY_HOP = frozenset({
 })
 REQUEST_DROP = HOP_BY_HOP | {"host", "content-length"}
 RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
-SECRET_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization",
-                            "anthropic-admin-key"})
 
 # Timeouts (docs/reliability.md): connect 15 s, write 60 s, read 600 s between two chunks (a long generation still
 # sends SSE pings), pool 30 s. No cap on open connections: a shared cap let one agent's hung requests take every
@@ -56,9 +56,8 @@ def response_headers(items: Iterable[tuple[str, str]], keep_length: bool = False
 
 
 def safe_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers fit for a recording or a log: never keys, tokens or cookies."""
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return {k.lower(): v for k, v in items if k.lower() not in SECRET_HEADERS and k.lower() not in HOP_BY_HOP}
+    """Headers fit for a recording or a log: never keys, tokens, secrets, auth, cookies or sessions."""
+    return {k: v for k, v in redact.safe_headers(headers).items() if k not in HOP_BY_HOP}
 
 
 def error_body(message: str, kind: str = "api_error") -> bytes:

@@ -254,7 +254,8 @@ class PichayApp(ViewActions, App):
         main = self._main()
         if main is not None and self.host is not None:
             main.set_url(self.host.url or "", self.host.status_line(), self.engine.config.mode,
-                         policy_label(self.engine.config))
+                         policy_label(self.engine.config),
+                         getattr(getattr(self.host, "server", None), "control_token", ""))
         if msg.level != "status":
             self.notify(msg.text, severity=msg.level)
 

@@ -38,6 +38,8 @@ class ProxyHost:
 
     async def run(self, app: Any) -> None:
         url = await self.server.start()
+        app.post_message(AgentOutput(f"pichay-tui listening on {url}"))          # the serve banner, in the log
+        app.post_message(AgentOutput(f"pichay-tui control token: {self.server.control_token}"))
         app.post_message(HostStatus(f"proxy listening on {url}", "status"))
         if getattr(self.server, "warning", None):
             app.post_message(HostStatus(self.server.warning, "warning"))

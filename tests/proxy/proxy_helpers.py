@@ -85,6 +85,11 @@ class Upstream:
         return self.app.state.sim
 
 
+def control_headers(server: Any) -> dict[str, str]:
+    """What POST /_pichay/commands needs: the server's control token (httpx's json= sets the JSON content type)."""
+    return {"authorization": f"Bearer {server.control_token}"}
+
+
 async def get_json(url: str) -> Any:
     """GET a control endpoint without blocking the loop the proxy runs in."""
     import httpx

@@ -8,7 +8,7 @@ import httpx
 from pichay_tui.core.events import Event
 from pichay_tui.proxy.control import Subscriber
 from pichay_tui.sim.agent import SimulatedAgent
-from proxy_helpers import get_json, read_events
+from proxy_helpers import control_headers, get_json, read_events
 
 SESSION_KEYS = {"id", "client", "turns", "stats", "pages"}
 STATS_KEYS = {"requests", "evictions", "gc", "faults", "pins", "resident_tokens", "evicted_tokens", "zone"}
@@ -22,7 +22,7 @@ async def test_state_shape_and_commands(proxy, upstream):
     assert SESSION_KEYS <= set(s) and STATS_KEYS <= set(s["stats"])
     assert all(PAGE_KEYS <= set(p) for p in s["pages"])
     resident = next(p for p in s["pages"] if p["state"] == "resident" and p["kind"] == "tool_result")
-    async with httpx.AsyncClient() as c:
+    async with httpx.AsyncClient(headers=control_headers(proxy)) as c:
         url = f"{proxy.url}/_pichay/commands"
         r = await c.post(url, json={"command": "page.pin", "session": s["id"], "page": resident["id"]})
         assert r.status_code == 200 and r.json()["ok"] is True
@@ -32,7 +32,7 @@ async def test_state_shape_and_commands(proxy, upstream):
         assert r.status_code == 404 and "unknown command" in r.json()["error"]
         r = await c.post(url, json={"command": "page.pin", "session": "s-missing", "page": "x"})
         assert r.status_code == 404
-        r = await c.post(url, content=b"{oops")
+        r = await c.post(url, content=b"{oops", headers={"content-type": "application/json"})
         assert r.status_code == 400 and r.json()["ok"] is False
         r = await c.post(url, json={"page": "x"})
         assert r.status_code == 400
@@ -46,7 +46,7 @@ async def test_state_shape_and_commands(proxy, upstream):
 async def test_commands_are_refused_in_observe_mode(make_proxy, upstream):
     proxy = await make_proxy(mode="observe")
     await SimulatedAgent(proxy.url, upstream.workdir, script="coding").run()
-    async with httpx.AsyncClient() as c:
+    async with httpx.AsyncClient(headers=control_headers(proxy)) as c:
         r = await c.post(f"{proxy.url}/_pichay/commands", json={"command": "page.pin", "page": "x"})
     assert r.status_code == 409 and "observe mode" in r.json()["error"]
 

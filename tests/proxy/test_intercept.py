@@ -10,14 +10,15 @@ import orjson
 
 from pichay_tui.sim.agent import SimulatedAgent
 from pichay_tui.sim.tool_defs import TOOLS
-from proxy_helpers import DUMMY_KEY, get_json, read_events
+from proxy_helpers import DUMMY_KEY, control_headers, get_json, read_events
 
 PROMPT = [{"role": "user", "content": "[sim-script:coding] hello"}]
 
 
 async def command(proxy, name: str, **args) -> httpx.Response:
     async with httpx.AsyncClient() as c:
-        return await c.post(f"{proxy.url}/_pichay/commands", json={"command": name, **args})
+        return await c.post(f"{proxy.url}/_pichay/commands", json={"command": name, **args},
+                            headers=control_headers(proxy))
 
 
 async def held(proxy, n: int = 1, timeout: float = 5.0) -> list[dict]:

@@ -9,7 +9,7 @@ from pichay_tui.core import recording as rec
 from pichay_tui.core.config import PagerConfig
 from pichay_tui.core.engine import Engine
 from pichay_tui.sim.agent import SimulatedAgent
-from proxy_helpers import DUMMY_KEY, get_json
+from proxy_helpers import DUMMY_KEY, control_headers, get_json
 
 VOLATILE = {"last_access", "first_seen"}
 
@@ -33,7 +33,8 @@ async def test_recording_has_no_secrets_and_replays_to_the_same_pages(make_proxy
         state = await get_json(f"{proxy.url}/_pichay/state")
         pid = next(p["id"] for p in state["sessions"][0]["pages"] if p["state"] == "resident"
                    and p["kind"] == "tool_result")
-        r = await c.post(f"{proxy.url}/_pichay/commands", json={"command": "page.evict", "page": pid})
+        r = await c.post(f"{proxy.url}/_pichay/commands", json={"command": "page.evict", "page": pid},
+                         headers=control_headers(proxy))
         assert r.status_code == 200
     # one more turn so the queued command applies
     body = dict(result.requests[-1])
@@ -120,8 +121,14 @@ def test_reader_refuses_foreign_and_future_files(tmp_path):
 
 
 def test_safe_headers_drop_every_secret():
-    h = {"X-Api-Key": "k", "Authorization": "Bearer k", "Cookie": "c", "anthropic-version": "v", "user-agent": "u"}
+    h = {"X-Api-Key": "k", "Authorization": "Bearer k", "Cookie": "c", "anthropic-version": "v", "user-agent": "u",
+         "x-goog-api-key": "g", "X-Auth-User": "a", "x-my-Token": "t", "x-client-secret": "s", "x-session-tag": "s",
+         "Set-Cookie": "c", "proxy-authorization": "p", "x-claude-code-session-id": "cc"}
     assert rec.safe_headers(h) == {"anthropic-version": "v", "user-agent": "u"}
+    from pichay_tui.core.redact import redact_text
+
+    assert redact_text("GET https://u:pw@h/v1?a=1&key=S3&api_key=S4#x") == \
+        "GET https://[redacted]@h/v1?a=1&key=[redacted]&api_key=[redacted]#x"
 
 
 def test_format_1_files_with_whole_bodies_still_read_and_replay(tmp_path):

@@ -31,6 +31,8 @@ async def test_serve_subprocess(upstream, tmp_path, sig):
     proc, url = await start_serve("--upstream", upstream.url, "--age-threshold", "4", "--record", str(record),
                                   "--state-dir", str(tmp_path / "state"))
     try:
+        token = (await asyncio.wait_for(proc.stdout.readline(), 5)).decode()
+        assert re.fullmatch(r"pichay-tui control token: [A-Za-z0-9_-]{32,}\n", token), token
         hint = (await asyncio.wait_for(proc.stdout.readline(), 5)).decode()
         assert f"ANTHROPIC_BASE_URL={url}" in hint
         result = await SimulatedAgent(url, upstream.workdir, script="coding").run()

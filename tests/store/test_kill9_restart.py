@@ -18,7 +18,7 @@ from ..core.helpers import Conversation
 VOLATILE = {"last_access"}
 
 
-async def start_serve(upstream: str, state_dir) -> tuple[asyncio.subprocess.Process, str]:
+async def start_serve(upstream: str, state_dir) -> tuple[asyncio.subprocess.Process, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0",
         "--upstream", upstream, "--state-dir", str(state_dir),
@@ -26,7 +26,9 @@ async def start_serve(upstream: str, state_dir) -> tuple[asyncio.subprocess.Proc
     line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
     m = re.fullmatch(r"pichay-tui listening on (http://127\.0\.0\.1:\d+)", line)
     assert m, line
-    return proc, m.group(1)
+    token = (await asyncio.wait_for(proc.stdout.readline(), 5)).decode().strip()
+    assert token.startswith("pichay-tui control token: "), token
+    return proc, m.group(1), token.rsplit(" ", 1)[1]
 
 
 async def send(client: httpx.AsyncClient, url: str, conv: Conversation) -> None:
@@ -47,7 +49,7 @@ async def test_kill9_then_restart_resumes_pages_handles_and_counters(tmp_path):
     app = create_upstream_app(script="coding", workdir=tmp_path)
     conv = Conversation("kill9")
     async with run_upstream(app) as up, httpx.AsyncClient(timeout=30) as client:
-        proc, url = await start_serve(up, state_dir)
+        proc, url, token = await start_serve(up, state_dir)
         try:
             for i in range(7):
                 conv.read(f"/src/f{i % 5}.py")
@@ -55,7 +57,8 @@ async def test_kill9_then_restart_resumes_pages_handles_and_counters(tmp_path):
             cmd = await client.post(f"{url}/_pichay/commands", json={
                 "command": "page.pin", "page": next(p["id"] for p in (await client.get(f"{url}/_pichay/state")).json()
                                                     ["sessions"][0]["pages"]
-                                                    if p["kind"] == "tool_result" and p["state"] == "resident")})
+                                                    if p["kind"] == "tool_result" and p["state"] == "resident")},
+                headers={"authorization": f"Bearer {token}"})
             assert cmd.json()["ok"]
             before = (await client.get(f"{url}/_pichay/state")).json()
         finally:
@@ -63,7 +66,7 @@ async def test_kill9_then_restart_resumes_pages_handles_and_counters(tmp_path):
             await proc.wait()
         assert proc.returncode == -signal.SIGKILL
 
-        proc, url = await start_serve(up, state_dir)
+        proc, url, _ = await start_serve(up, state_dir)
         try:
             after = (await client.get(f"{url}/_pichay/state")).json()
             assert pages(after) == pages(before)

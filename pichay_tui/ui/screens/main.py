@@ -91,9 +91,9 @@ class MainScreen(Screen):
             if subtitle is not None:
                 w.border_subtitle = subtitle
 
-    def set_url(self, url: str, status: str = "", mode: str = "page", policy: str = "") -> None:
+    def set_url(self, url: str, status: str = "", mode: str = "page", policy: str = "", token: str = "") -> None:
         h = self.query_one(HeaderBar)
-        h.url, h.status, h.mode, h.policy = url, status, mode, policy
+        h.url, h.status, h.mode, h.policy, h.token = url, status, mode, policy, token
 
     def set_intercept(self, label: str) -> None:
         self.query_one(HeaderBar).intercept = label

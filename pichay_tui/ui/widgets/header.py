@@ -1,4 +1,5 @@
-"""The top bar: product name, where the proxy listens, the line to paste into the agent's shell, host status."""
+"""The top bar: product name, where the proxy listens, the line to paste into the agent's shell, the control token,
+host status."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -13,6 +14,7 @@ class HeaderBar(Widget):
     offline: reactive[str] = reactive("proxy not listening")     # shown when there is no URL ("" in replay)
     policy: reactive[str] = reactive("")                          # the policy and switches in force
     intercept: reactive[str] = reactive("")                       # "⏸ INTERCEPT · 1 held" while intercept is on
+    token: reactive[str] = reactive("")                           # what POST /_pichay/commands needs
 
     def render(self) -> Text:
         t = Text()
@@ -34,6 +36,9 @@ class HeaderBar(Widget):
             t.append(self.url, style="bold green")
             t.append("   export ANTHROPIC_BASE_URL=", style="grey58")
             t.append(self.url, style="bold")
+            if self.token:
+                t.append("   control token ", style="grey58")
+                t.append(self.token)
         elif self.offline:
             t.append(f" {self.offline}", style="grey50 italic")
         if self.status:
