@@ -143,6 +143,8 @@ class Proxy:
 
     # ---- routes ----
     async def messages(self, request: Request) -> Response | RelayResponse:
+        if self.guard.from_web_page(request.headers):   # forwarded untouched, never paged: no web page can add
+            return await self.forward(request)         # sessions or steer the pager (docs/security.md)
         raw = await request.body()
         now, t0 = self.clock(), time.perf_counter()
         headers = self._headers(request)
@@ -259,6 +261,8 @@ class Proxy:
             pass
 
     async def count_tokens(self, request: Request) -> Response | RelayResponse:
+        if self.guard.from_web_page(request.headers):
+            return await self.forward(request)
         raw = await request.body()
         headers = self._headers(request)
         try:

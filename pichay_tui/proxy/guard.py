@@ -81,6 +81,10 @@ class ControlGuard:
         scheme, _, rest = origin.strip().lower().partition("://")
         return scheme == "http" and rest in self.hosts
 
+    def from_web_page(self, headers: Mapping[str, str]) -> bool:
+        """A browser request made by a page of another origin (what a hostile page, or a rebound name, sends)."""
+        return not self._origin_ok(headers)
+
     def token_ok(self, headers: Mapping[str, str]) -> bool:
         """Bearer token or X-Pichay-Token, compared in constant time."""
         given = headers.get("x-pichay-token")

@@ -88,6 +88,15 @@ async def test_hostile_requests_are_refused_and_change_nothing(upstream):
             assert r.status_code == 200, r.text
             for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
                 assert (await c.get(f"{url}/_pichay/state", headers={"host": host})).status_code == 200
+            # a web page's /v1 request is relayed untouched but never reaches the pager (no fake sessions)
+            n_sessions = len(after["sessions"])
+            raw = orjson.dumps({"model": "m", "max_tokens": 50, "stream": False, "tools": TOOLS,
+                                "messages": [{"role": "user", "content": "[sim-script:coding] from a web page"}]})
+            for site in ({"origin": "http://evil.example"}, {"sec-fetch-site": "cross-site"},
+                         {"origin": f"http://evil.example:{port}", "host": f"evil.example:{port}"}):
+                r = await c.post(f"{url}/v1/messages", content=raw, headers={"content-type": "text/plain", **site})
+                assert r.status_code == 200 and upstream.capture.messages()[-1].body == raw
+            assert len((await c.get(f"{url}/_pichay/state")).json()["sessions"]) == n_sessions
             # the proxied API routes keep working whatever the Host (the client's own key is what authorises them)
             r = await c.post(f"{url}/v1/messages", json={"model": "m", "max_tokens": 50, "messages": PROMPT,
                                                           "tools": TOOLS},
