@@ -47,7 +47,7 @@ async def test_restart_appends_a_segment_and_readers_see_both(upstream, tmp_path
     code, out, err = await run_to_exit("analyze", str(path), "--json")
     assert code == 0, err
     [s] = orjson.loads(out)["sessions"]
-    assert s["requests"] == 9
+    assert s["request_count"] == 9
 
 
 async def test_record_refuses_a_file_that_is_not_a_recording(upstream, tmp_path):

@@ -63,4 +63,4 @@ async def test_planted_secrets_reach_no_written_file(upstream, tmp_path):
     code, out, err = await run_to_exit("analyze", str(record), "--json")
     assert code == 0, err
     [s] = orjson.loads(out)["sessions"]
-    assert s["requests"] == 6 and s["name"] == s["session"]
+    assert s["request_count"] == 6 and s["name"] == s["session"]
