@@ -183,7 +183,8 @@ class Engine(CooperativeMixin, StateMixin):
             tokens_out = s.header_tokens + s.fen.total
             s.last_out_tokens = tokens_out
             self._emit(ev.REQUEST_PAGED, s, {"request_no": req, "tokens_in": tokens_in, "tokens_out": tokens_out,
-                                             "changed": outbound is not body, "path": path})
+                                             "changed": outbound is not body, "path": path,
+                                             "model": body.get("model") if isinstance(body.get("model"), str) else ""})
             self._changed()
             return RequestResult(s.id, outbound, outbound is not body, collected, req,
                                  tokens_in=tokens_in, tokens_out=tokens_out)

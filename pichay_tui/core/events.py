@@ -14,9 +14,10 @@ PAGE_RESTORED = "page_restored"        # data: page, reason
 PAGE_CLEARED_BY_CLIENT = "page_cleared_by_client"
 CLIENT_CLEARED = "client_cleared"      # data: reason ("microcompact"|"compact"|"clear"|"rewrite"), pages, epoch
 ZONE_CHANGED = "zone_changed"          # data: old, new, tokens
-SWEEP_APPLIED = "sweep_applied"        # data: changed_pages, first_changed_index, predicted_invalidated_tokens, tokens_saved
+SWEEP_APPLIED = "sweep_applied"        # data: changed_pages, first_changed_index, predicted_invalidated_tokens, tokens_saved,
+#                                        blocks_after, messages_tokens (the cache model's lookback rule needs both)
 SESSION_STARTED = "session_started"    # data: client, parent
-REQUEST_PAGED = "request_paged"        # data: request_no, bytes_in, bytes_out, tokens_in, tokens_out
+REQUEST_PAGED = "request_paged"        # data: request_no, bytes_in, bytes_out, tokens_in, tokens_out, model
 RESPONSE_COMPLETED = "response_completed"  # data: usage, stop_reason
 COMMAND_QUEUED = "command_queued"      # data: command, args
 COMMAND_APPLIED = "command_applied"    # data: command, args, result

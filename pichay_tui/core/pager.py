@@ -227,5 +227,6 @@ class Pager:
             s.stats.sweeps += 1
         s.stats.predicted_invalidated_tokens += predicted
         s.emit(ev.SWEEP_APPLIED, {"changed_pages": entry["pages"], "first_changed_index": first_pos,
-                                  "predicted_invalidated_tokens": predicted, "tokens_saved": saved})
+                                  "predicted_invalidated_tokens": predicted, "tokens_saved": saved,
+                                  "blocks_after": len(s.fen) - first_pos, "messages_tokens": s.fen.total})
         return entry

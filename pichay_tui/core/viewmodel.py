@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from . import events as ev
 from .filterexpr import Filter, compile_filter
+from .spend import SpendMeter
 from .turndiff import TurnLog
 
 OUT_STATES = ("evicted", "released", "collapsed", "stubbed", "cleared-by-client")
@@ -71,6 +72,9 @@ class Gauge:
     thresholds: tuple[tuple[str, int], ...]
     next_zone: str
     to_next: int
+    spend_usd: float | None = None        # the session's bill so far (observed where reported, else the cache model's)
+    spend_observed: bool = False
+    saving_usd: float | None = None       # the cache model's bill without the pager minus with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,8 @@ class ViewModel:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self.turns = TurnLog()
+        self.observed_usage_is_ours = True        # False in a replay under another config than the recording's
+        self.spend = SpendMeter()
         self.history: dict[tuple[str, str], deque] = {}
         self.selected: str | None = None
         self.filter: Filter = compile_filter("")
@@ -125,6 +131,7 @@ class ViewModel:
         self.kind_counts[e.kind] = self.kind_counts.get(e.kind, 0) + 1
         self.last_event = e
         self.turns.feed(e)
+        self.spend.feed(e)
         if not e.session:
             return
         self._dirty_sessions.add(e.session)
@@ -149,6 +156,7 @@ class ViewModel:
         self._fault_rows.clear()
         self.history.clear()
         self.turns = TurnLog()
+        self.spend = SpendMeter(observed_is_ours=self.observed_usage_is_ours)
         if self.selected not in engine.sessions:
             self.selected = next(iter(engine.sessions), None)
 
@@ -272,9 +280,17 @@ class ViewModel:
         est = getattr(self.engine, "_estimate", None)
         tokens = est(s) if est else s.last_out_tokens
         nxt = z.next_threshold(tokens)
+        spend = self.spend.summary(s.id)
         return Gauge(z.window, tokens, s.header_tokens + s.resident_tokens, s.evicted_tokens, s.header_tokens,
                      s.zone, (("advisory", z.advisory), ("involuntary", z.involuntary), ("aggressive", z.aggressive)),
-                     nxt[0] if nxt else "", nxt[1] if nxt else 0)
+                     nxt[0] if nxt else "", nxt[1] if nxt else 0,
+                     spend["spend_usd"] if spend else None, bool(spend and spend["observed"]),
+                     spend["saving_usd"] if spend else None)
+
+    def rewrite_cost(self, request_no: int, sid: str | None = None) -> tuple[int, bool, float] | None:
+        """(tokens re-written, beyond the lookback window, USD) of that request's sweep; None when nothing was."""
+        s = self.spend.sessions.get(sid or self.selected or "")
+        return s.per_request_rewrite.get(request_no) if s else None
 
     def faults(self, sid: str | None = None) -> list[FaultRow]:
         """The session's faults, oldest first. `s.faults` only grows, so rows are built once and only new faults are

@@ -86,7 +86,7 @@ class ReplayHost:
 
     async def run(self, app: Any) -> None:
         self.app = app
-        app.post_message(HostStatus("status", self.status_line()))
+        app.post_message(HostStatus(self.status_line(), "status"))
         period = 0.05
         while not self._stop:
             await asyncio.sleep(period)
@@ -115,7 +115,7 @@ class ReplayHost:
 
     def _status(self) -> None:
         if self.app is not None:
-            self.app.post_message(HostStatus("status", self.status_line()))
+            self.app.post_message(HostStatus(self.status_line(), "status"))
 
 
 TIMELINE_STYLE = {"e": "dark_orange", "F": "bold red", "z": "yellow", "▲": "bold #f0c674"}
@@ -169,6 +169,11 @@ class ReplayApp(PichayApp):
         self.compare: CompareState | None = None
         kw.setdefault("tap", ReplayTap(controller))
         super().__init__(controller.engine, host=ReplayHost(controller, label), **kw)
+        from ..core.spend import SpendMeter, usage_is_ours
+
+        ours = usage_is_ours(controller.replayer.source, controller.replayer.config)
+        self.vm.observed_usage_is_ours = ours           # else recorded usage billed other bytes: dollars are modelled
+        self.vm.spend = SpendMeter(observed_is_ours=ours)
         self._unsub()                                   # events come through the replayer (it survives jumps)
         controller.replayer.subscribe(self._inbox.append)
         controller.replayer.on_reset(self._engine_replaced)

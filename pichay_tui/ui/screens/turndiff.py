@@ -89,9 +89,14 @@ class TurnDiffScreen(Screen):
         head.add_row("we sent", Text.assemble(f"{r.tokens_out:,} tokens  ", (f"−{r.saved:,}", "bold green")))
         head.add_row("handles", f"{r.handles} page(s) shown to the model as handles")
         pred = r.predicted_invalidated
-        head.add_row("cache (predicted)", Text(f"{pred:,} tokens re-cached from the first changed block"
-                                               if pred else "prefix unchanged: no cache cost",
-                                               style="red" if pred else "green"))
+        rw = self.app.vm.rewrite_cost(r.request_no)
+        text = f"{pred:,} tokens after the first changed block" if pred else "prefix unchanged: no cache cost"
+        if pred and rw:
+            text += (f" · beyond the 20-block lookback: ~{rw[0]:,} message tokens re-written" if rw[1] else
+                     f" · ~{rw[0]:,} tokens re-written") + f" ≈ ${rw[2]:,.4f}"
+        elif pred:
+            text += " · cache cold anyway: no extra cost"
+        head.add_row("cache (predicted)", Text(text, style="red" if pred and rw else "green"))
         o = r.observed or {}
         head.add_row("cache (observed)", f"read {o.get('cache_read_input_tokens', 0):,} · written "
                      f"{o.get('cache_creation_input_tokens', 0):,} · uncached {o.get('input_tokens', 0):,}"

@@ -72,4 +72,11 @@ class MemoryGauge(Widget):
             (" · evicted ", "grey50"), (tokens(g.evicted), "dark_orange"),
             (" │ ", "grey50"), (g.zone, ZONE_STYLE.get(g.zone, "")),
             (f" · {tokens(g.to_next)} to {g.next_zone}" if g.next_zone else " · top zone", "grey70")))
+        if g.spend_usd is not None:
+            out.append_text(Text.assemble(
+                ("\nspend ", "grey70"), (f"${g.spend_usd:,.2f}", "bold"),
+                ("" if g.spend_observed else " est.", "grey50"),
+                (" · vs no pager ", "grey50"),
+                (f"{'saves' if (g.saving_usd or 0) >= 0 else 'costs'} ${abs(g.saving_usd or 0):,.2f} est.",
+                 "green" if (g.saving_usd or 0) >= 0 else "red")))
         return out
