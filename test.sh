@@ -12,6 +12,13 @@ if [ "$(cat tools/node_modules/.pichay-installed 2>/dev/null)" != "$want" ]; the
   echo "$want" > tools/node_modules/.pichay-installed
 fi
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
+# Headless Chromium (Debian's package) for the browser attack test on the control API.
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=600 chromium >/dev/null
+fi
 # Real traffic captures live beside the clone (never copied into the repo).
 if [ -z "${PICHAY_CAPTURES:-}" ] && [ -d ../shared/captures ]; then
   export PICHAY_CAPTURES="$(cd ../shared/captures && pwd)"
