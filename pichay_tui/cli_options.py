@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import click
@@ -28,13 +28,23 @@ class ProxyOptions:
     control_token: str | None = None
     allow_host: tuple[str, ...] = ()
     reset_state: bool = False
+    tool_classes: dict = field(default_factory=dict)   # NAME -> addressable|gc|keep (docs/tool-classes.md)
 
     def pager_config(self):
         from .core.config import PagerConfig, Zones
 
         return PagerConfig(mode=self.mode, policy=self.policy, age_threshold=self.age_threshold,
                            min_size=self.min_size, zones=Zones.preset(self.zones), cooperative=self.cooperative,
-                           trim_tools=self.trim_tools)
+                           trim_tools=self.trim_tools, tool_classes=dict(self.tool_classes))
+
+
+def _tool_classes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
+    from .core.tool_classes import parse_tool_classes
+
+    try:
+        return parse_tool_classes(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def _check_token(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -73,6 +83,9 @@ def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--reset-state", is_flag=True, default=False,
                      help="Start with a fresh state store; the old one is moved aside (pichay.sqlite3.reset-TIME), "
                           "never deleted. The way out of an unreadable store."),
+        click.option("--tool-class", "tool_classes", multiple=True, callback=_tool_classes, metavar="NAME=CLASS",
+                     help="Paging class of a tool (or glob): addressable, gc or keep; repeatable. "
+                          "Defaults: docs/tool-classes.md."),
     ]
     for d in reversed(decorators):
         f = d(f)

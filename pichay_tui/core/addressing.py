@@ -1,12 +1,14 @@
-"""Which tool calls are addressable (paged: can fault back) and which are garbage once stale (GC).
+"""Address keys of tool calls: what a call read, so a repeat of it is recognised (its class: tool_classes.py).
 
 A key is the tool name plus the arguments that name *what* was read; two calls with the same key read the same thing.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import orjson
+
+from .tool_classes import GC, tool_class
 
 # tool name -> argument names that address the content (order matters for display)
 ADDRESS_ARGS: dict[str, tuple[str, ...]] = {
@@ -19,24 +21,20 @@ ADDRESS_ARGS: dict[str, tuple[str, ...]] = {
     "read_file": ("path", "file_path"),                 # common MCP / other-agent spellings
     "view": ("path", "file_path", "view_range"),
 }
-# prefixes of MCP tool names that read addressable resources
-MCP_READ_HINTS = ("read", "get", "fetch", "view", "open")
 DISPLAY_ARG = {"Read": "file_path", "NotebookRead": "notebook_path", "WebFetch": "url", "Grep": "pattern",
-               "Glob": "pattern", "LS": "path", "Bash": "command"}
+               "Glob": "pattern", "LS": "path", "Bash": "command", "Task": "description", "Agent": "description",
+               "WebSearch": "query"}
 
 
-def address_key(tool: str | None, tool_input: dict[str, Any] | None) -> str | None:
-    """Stable key for an addressable call, or None when its output is garbage once stale."""
-    if not tool:
+def address_key(tool: str | None, tool_input: dict[str, Any] | None,
+                classes: Mapping[str, str] | None = None) -> str | None:
+    """Stable key for an addressable call, or None when its tool's class (tool_classes.py) is transient (GC)."""
+    if not tool or tool_class(tool, classes) == GC:
         return None
     args = tool_input or {}
     names = ADDRESS_ARGS.get(tool)
-    if names is None and tool.startswith("mcp__"):
-        verb = tool.rsplit("__", 1)[-1].lower()
-        if verb.startswith(MCP_READ_HINTS):
-            names = tuple(sorted(args))
-    if names is None:
-        return None
+    if names is None:                      # subagents, web searches, MCP calls, unknown tools: every argument
+        return tool + ":" + orjson.dumps(args, option=orjson.OPT_SORT_KEYS, default=str).decode()
     picked = {n: args[n] for n in names if n in args and args[n] not in (None, "")}
     if not picked:
         return None

@@ -52,10 +52,12 @@ class PagerConfig:
     advisory_note: bool = True         # inject the status note in the advisory zone and above
     gate_on_pressure: bool = False     # only evict automatically at involuntary pressure or above
     fault_pinning: bool = True
-    cooperative: bool = True           # inject memory_release / memory_fault (the proxy strips them from responses)
+    cooperative: bool = True           # inject memory_release / memory_fault (the proxy strips them from responses);
+                                       # off: memory_fault alone is still offered once a handle is in the context
     trim_tools: bool = False           # stub unused tool definitions (lossless; costs one tools-prefix cache miss)
     dedup_reminders: bool = True       # repeated identical <system-reminder> blocks point at the first copy
     policy_args: dict[str, Any] = field(default_factory=dict)
+    tool_classes: dict[str, str] = field(default_factory=dict)   # NAME (or glob) -> addressable|gc|keep overrides
 
     def with_(self, **kw: Any) -> "PagerConfig":
         return replace(self, **kw)

@@ -12,6 +12,11 @@ from .session import Session
 from .trimming import decide_stubbing, dedup_reminders, trim_tools
 
 
+def has_handles(s: Session) -> bool:
+    """True once pichay has put a handle in this session's context (an eviction, GC, release or collapse)."""
+    return bool(s.stats.evictions or s.stats.gc or s.collapses)
+
+
 class CooperativeMixin:
     """Phantom tool answers, cleanup operations, splices, recorded model operations, tool stubs, reminder dedup."""
 
@@ -32,9 +37,13 @@ class CooperativeMixin:
                                                  "tokens_saved": s.trim_estimate.get("tokens_saved_per_request", 0)})
                 s.stubbed_tools = stubbed
             changed = bool(stubbed)
-        if self.config.cooperative:
+        # every handle names memory_fault as its way back, so without cooperative mode memory_fault alone is still
+        # offered from the first handle on (never removed again: the tools prefix stays cache-stable)
+        offer = PHANTOM_TOOL_DEFS if self.config.cooperative else \
+            [d for d in PHANTOM_TOOL_DEFS if d["name"] == "memory_fault"] if has_handles(s) else []
+        if offer:
             names = {t.get("name") for t in tools}
-            extra = [d for d in PHANTOM_TOOL_DEFS if d["name"] not in names]
+            extra = [d for d in offer if d["name"] not in names]
             if extra:
                 return list(tools) + extra
         return list(tools) if changed else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .pages import Page, PageState
+from .tool_classes import CHEAP_REREAD
 
 
 def _size(page: Page) -> str:
@@ -20,11 +21,16 @@ def handle_text(page: Page) -> str:
                f"— call memory_fault with \"{page.id}\" for the full content.]"
     if page.paged:
         verb = "Released" if page.state is PageState.RELEASED else "Paged out"
-        how = "Re-read the file" if page.tool in ("Read", "NotebookRead") else "Re-run the tool call"
-        return f"[{verb}: {what} ({_size(page)}) · page {page.id}. {how} if you need its content, " \
-               f"or call memory_fault with \"{page.id}\".]"
-    return f"[Cleared stale output: {what} ({_size(page)}) · page {page.id}. It was transient output; " \
-           f"re-run the command if you need it again.]"
+        if page.tool in CHEAP_REREAD:        # re-running a read is cheap and returns the same content
+            how = "Re-read the file" if page.tool in ("Read", "NotebookRead") else "Re-run the tool call"
+            return f"[{verb}: {what} ({_size(page)}) · page {page.id}. {how} if you need its content, " \
+                   f"or call memory_fault with \"{page.id}\".]"
+        # a subagent report, a web fetch, an MCP call: re-running costs time and tokens or has side effects
+        return f"[{verb}: {what} ({_size(page)}) · page {page.id}. Its content is kept: call memory_fault " \
+               f"with \"{page.id}\" to get it back (do not re-run the call for it).]"
+    # transient output: counted as GC, yet kept, so the way back is the same
+    return f"[Cleared stale output: {what} ({_size(page)}) · page {page.id}. Its content is kept: call " \
+           f"memory_fault with \"{page.id}\" if you need it again.]"
 
 
 def handle_block(page: Page, client_block: dict) -> dict:

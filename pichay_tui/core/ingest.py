@@ -198,7 +198,8 @@ class IngestMixin:
         elif btype == "tool_result":
             page.tool_use_id = blk.get("tool_use_id")
             name, args = self._tool_uses.get(str(page.tool_use_id), (None, {}))
-            page.tool, page.key, page.address = name, address_key(name, args), display_address(name, args)
+            page.tool, page.key, page.address = name, address_key(name, args, self.config.tool_classes), \
+                display_address(name, args)
             page.is_error = bool(blk.get("is_error"))
             page.lines = result_text(blk.get("content")).count("\n") + 1
             if is_cleared_by_client(blk.get("content")):

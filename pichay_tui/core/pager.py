@@ -13,6 +13,7 @@ from .pages import Page, PageState, PinReason
 from .policy import Policy, PolicyContext
 from .session import Fault, KeyHistory, Session
 from .store import BackingStore
+from .tool_classes import KEEP, tool_class
 
 OUT_BY_US = (PageState.EVICTED, PageState.RELEASED, PageState.COLLAPSED)
 
@@ -185,9 +186,10 @@ class Pager:
     # ---- sweeps ----
     def candidates(self) -> list[Page]:
         s = self.s
+        classes = s.config.tool_classes
         return [p for p in s.resident_results.values()
                 if p.state is PageState.RESIDENT and not p.is_error and p.turn < s.turn and p.msg_index >= 0
-                and p.epoch == s.epoch]
+                and p.epoch == s.epoch and tool_class(p.tool, classes) != KEEP]
 
     def sweep(self, policy: Policy, ctx: PolicyContext, messages: list[dict], now: float, request_no: int,
               forced: list[tuple[Page, str]] = ()) -> dict[str, Any] | None:

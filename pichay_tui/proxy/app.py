@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..core.cooperative import PHANTOM_TOOL_DEFS
 from ..core.events import Event
 from ..core.exchange import ResponseSummary
 from ..core.splice import Memo, loads, splice
@@ -185,11 +186,18 @@ class Proxy:
             self._done(xid, sid, t0, ResponseSummary(status=resp.status_code, error=resp.message))
             return resp
         on_done = lambda summary: self._done(xid, sid, t0, summary)  # noqa: E731
-        if changed and sid and resp.status_code == 200 and getattr(self.engine.config, "cooperative", False):
+        if changed and sid and resp.status_code == 200 and self._offers_phantom(result.outbound):
             encode = lambda b: _splice_or_dump(raw, body, b)  # noqa: E731 - continuations keep the client's bytes
             return self._cooperative(request, resp, result.outbound, sid, on_done, encode)
         parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
         return self._relay(resp, parser, on_done)
+
+    def _offers_phantom(self, outbound: dict) -> bool:
+        """Cooperative mode, or memory_fault offered because a handle is in the context (see engine_coop)."""
+        if getattr(self.engine.config, "cooperative", False):
+            return True
+        tools = outbound.get("tools") or []
+        return any(d in tools for d in PHANTOM_TOOL_DEFS)
 
     def _memo(self, sid: str) -> Memo | None:
         if not sid:

@@ -59,7 +59,8 @@ class Recorder:
                                                       "involuntary": cfg.zones.involuntary,
                                                       "aggressive": cfg.zones.aggressive},
                   "advisory_note": cfg.advisory_note, "gate_on_pressure": cfg.gate_on_pressure,
-                  "fault_pinning": cfg.fault_pinning, "policy_args": dict(cfg.policy_args)}
+                  "fault_pinning": cfg.fault_pinning, "policy_args": dict(cfg.policy_args),
+                  "tool_classes": dict(cfg.tool_classes)}
         header = {k: redact_text(v) if isinstance(v, str) else v for k, v in header.items()}   # ?key= in a URL
         self._write(rec.header_record(time.time(), config, pichay_version=__version__, **header))
 

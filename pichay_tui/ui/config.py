@@ -8,6 +8,8 @@
     age_threshold = 6
     min_size = 800
     zones = "paper"
+    [policy.tool_classes]    # paging class per tool name or glob: addressable | gc | keep (docs/tool-classes.md)
+    Bash = "addressable"
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-POLICY_KEYS = ("age_threshold", "min_size", "policy", "zones", "mode")
+POLICY_KEYS = ("age_threshold", "min_size", "policy", "zones", "mode", "tool_classes")
 
 
 def config_path() -> Path:
@@ -45,10 +47,19 @@ class UIConfig:
             return cls(error=f"{path}: {e}")
         keymap = {str(k): str(v) for k, v in (data.get("keymap") or {}).items()}
         policy = {k: v for k, v in (data.get("policy") or {}).items() if k in POLICY_KEYS}
+        error = ""
+        if "tool_classes" in policy:
+            from ..core.tool_classes import parse_tool_classes
+
+            try:
+                policy["tool_classes"] = parse_tool_classes(policy["tool_classes"] or {})
+            except (ValueError, AttributeError) as e:
+                error = f"{path}: [policy.tool_classes] ignored: {e}"
+                del policy["tool_classes"]
         hz = data.get("refresh_hz", 8.0)
         return cls(theme=str(data.get("theme", "textual-dark")),
                    refresh_hz=min(30.0, max(1.0, float(hz))) if isinstance(hz, (int, float)) else 8.0,
-                   keymap=keymap, policy=policy)
+                   keymap=keymap, policy=policy, error=error)
 
     def apply_policy(self, opts: Any, explicit: set[str] = frozenset()) -> Any:
         """Fill ProxyOptions fields from [policy] unless the user gave them on the command line."""
