@@ -3,11 +3,13 @@
 Under prompt caching a kept token costs the read price (0.1× input) per request, while changing a block re-writes
 everything after it at the write price (1.25×). For a sweep whose earliest change is at block position q:
   rewrite(q) = (write − read) · tokens re-written from q               (0 when the cache is cold anyway)
-  value(p)   = (T − H) · read · age(p)  −  P(reuse) · (T + RT) · write  (the page's expected net saving)
+  value(p)   = (T − H) · read · max(1, age(p))                         (the read "rent" the page has cost so far)
 age(p) is how many requests the page has already been an eviction candidate: the expected remaining idle time of a
-page is about what it has been so far (Lindy), so this is rent-or-buy — keep paying the read "rent" until it adds up
-to the re-write, then buy. It makes sweeps batch: one re-write pays for every page behind the frontier. P(reuse) as
-in cost_aware (0 for a stale duplicate). The policy picks the frontier q that maximises Σ value(p) over the
+page is about what it has been so far (Lindy), so this is rent-or-buy — keep paying the rent until it adds up to the
+re-write, then buy. It makes sweeps batch: one re-write pays for every page behind the frontier, and a fresh page
+right behind the end of the prompt (a tiny re-write) goes at once. A page is only worth evicting if its saving over
+the expected rest of the session (horizon: as many requests as so far, `horizon_min` 8 to `horizon_max` 200; for an
+address read again before, its usual gap between reads) beats the expected fault, P(reuse) · (T + RT) · write, with P(reuse) as in cost_aware (0 for a stale duplicate). The policy picks the frontier q that maximises Σ value(p) over the
 positive-value pages at or after q minus rewrite(q), and evicts them in one batch — or nothing when no frontier pays.
 The cache is cold (rewrite 0) after an idle gap longer than the TTL (`ttl`, 300 s) and after the client rewrote its
 own history (a compaction, a microcompact, /clear): those sweeps evict every page worth evicting.
@@ -42,6 +44,7 @@ class CacheAwarePolicy:
         self.access = AccessTracker()
         self.seen: dict[str, tuple[float, int]] = {}      # session -> (timestamp, epoch) of the previous sweep
         self.since: dict[tuple[str, str], int] = {}       # (session, page) -> request it first was a candidate
+        self.first_seen: dict[tuple[str, str], int] = {}  # (session, address) -> request its first result was a candidate
 
     def cold(self, ctx: PolicyContext) -> bool:
         """Nothing of the prompt is cached now: an idle gap beyond the TTL, or the client rewrote its history."""
@@ -56,6 +59,7 @@ class CacheAwarePolicy:
         handle = float(arg(ctx, "handle_tokens", HANDLE_TOKENS))
         rt = float(arg(ctx, "fault_overhead", 200))
         s = ctx.session
+        horizon = min(max(float(s.request_no), float(arg(ctx, "horizon_min", 8))), float(arg(ctx, "horizon_max", 200)))
         if self.access.superseded(acc, p):
             reuse = 0.0
         elif p.key:
@@ -63,10 +67,15 @@ class CacheAwarePolicy:
             r = acc.reads.get(p.key, 1) - 1 + (kh.faults if kh else 0)
             p0 = float(arg(ctx, "prior_paged", 0.3))
             reuse = (2 * p0 + r) / (2 + r)
+            if r:                                     # a re-read address: idle for about its usual gap, not longer
+                first = self.first_seen.setdefault((s.id, p.key), ctx.request_no)
+                horizon = min(horizon, max(1.0, (ctx.request_no - first) / r))
         else:
             reuse = float(arg(ctx, "prior_gc", 0.05))
         age = ctx.request_no - self.since.setdefault((s.id, p.id), ctx.request_no)
-        return (p.tokens - handle) * read * age - reuse * (p.tokens + rt) * write
+        if (p.tokens - handle) * read * horizon <= reuse * (p.tokens + rt) * write:
+            return 0.0                                # likely read again before the saving repays the fault
+        return (p.tokens - handle) * read * max(age, 1)
 
     def select(self, ctx: PolicyContext, candidates: Iterable[Page]) -> list[Page]:
         s = ctx.session
