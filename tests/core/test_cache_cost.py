@@ -82,20 +82,23 @@ def test_cold_cache_after_an_idle_gap_evicts_what_is_worth_it():
     from pichay_tui.core.replay import ReplaySource, Replayer, frames_from_exchanges
     from pichay_tui.core.synthetic import Conversation
 
-    def sweeps(gap):
+    def evictions(gap):
         conv = Conversation("gap")
-        ex = [Exchange(conv.body(), ts=1000.0)]
-        t = 1000.0
-        for i in range(6):
+        for i in range(3):
             conv.read(f"/p/f{i}.py", lines=200)
-            conv.messages.append({"role": "assistant", "content": [{"type": "text", "text": "done"}]})
+        conv.messages.append({"role": "assistant", "content": [{"type": "text", "text": "done"}]})
+        # a long user message after the reads: evicting them would re-write all of it
+        conv.messages.append({"role": "user", "content": [{"type": "text", "text": "spec " * 30_000}]})
+        ex, t = [Exchange(conv.body(), ts=1000.0)], 1000.0
+        for i in range(3):
+            conv.messages.append({"role": "assistant", "content": [{"type": "text", "text": f"ok {i}"}]})
             conv.messages.append({"role": "user", "content": [{"type": "text", "text": f"next {i}"}]})
-            t += gap if i == 4 else 2.0
+            t += gap if i == 1 else 2.0
             ex.append(Exchange(conv.body(), ts=t))
         rp = Replayer(ReplaySource(frames_from_exchanges(ex), "synthetic"), PagerConfig(policy="cache_aware",
                                                                                           age_threshold=1))
         rp.run()
         return next(iter(rp.engine.sessions.values())).stats.evictions
 
-    assert sweeps(gap=2.0) == 0            # warm cache, young pages: the re-write does not pay yet
-    assert sweeps(gap=900.0) > 0           # the TTL expired: re-writing is free, old pages go
+    assert evictions(gap=2.0) == 0         # warm cache: the re-write of the long message does not pay yet
+    assert evictions(gap=900.0) == 3       # the TTL expired: re-writing is free, the three reads go together
