@@ -36,14 +36,19 @@ class HeaderBar(Widget):
             t.append(self.url, style="bold green")
             t.append("   export ANTHROPIC_BASE_URL=", style="grey58")
             t.append(self.url, style="bold")
-            if self.token:
-                t.append("   control token ", style="grey58")
-                t.append(self.token)
         elif self.offline:
             t.append(f" {self.offline}", style="grey50 italic")
         if self.status:
             t.append("   ")
             t.append(self.status, style="#81a2be")
+        if self.url and self.token:
+            # the whole token when it fits, else where to find it (the agent log pane, L, shows the serve banner)
+            room = self.size.width - (len(t.plain) - t.plain.rfind("\n") - 1)
+            if room >= len(self.token) + 9:
+                t.append("   token ", style="grey58")
+                t.append(self.token)
+            elif room >= 17:
+                t.append("   token: press L", style="grey58")
         return t
 
 
