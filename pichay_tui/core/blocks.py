@@ -23,10 +23,45 @@ def strip_cache_control(block: Any) -> Any:
     return out
 
 
+# Facts about big blocks computed ahead of the engine step, off the event loop (see core/precompute.py): id(obj) ->
+# (obj, {fact: value}). Only set for the duration of one engine step; holding obj keeps its id from being reused.
+_facts: dict[int, tuple[Any, dict[str, Any]]] | None = None
+
+
+def _known(obj: Any, fact: str) -> Any:
+    f = _facts
+    if f is not None:
+        e = f.get(id(obj))
+        if e is not None and e[0] is obj:
+            return e[1].get(fact)
+    return None
+
+
 def content_hash(obj: Any) -> str:
     """Short stable hash of a block or value, independent of cache markers and key order."""
     data = orjson.dumps(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(data, digest_size=10).hexdigest()
+
+
+def page_hash(blk: dict[str, Any]) -> str:
+    """A message block's identity: a tool result's is its content (two reads of an unchanged file share it)."""
+    known = _known(blk, "page_hash")
+    if known is not None:
+        return known
+    if blk.get("type") == "tool_result":
+        return content_hash([blk.get("content"), bool(blk.get("is_error"))])
+    return content_hash(blk)
+
+
+def message_fp(msg: dict[str, Any]) -> str:
+    """A message's cache-marker-free fingerprint (role and content)."""
+    known = _known(msg, "fp")
+    return known if known is not None else content_hash({"role": msg.get("role"), "content": msg.get("content")})
+
+
+def result_lines(blk: dict[str, Any]) -> int:
+    known = _known(blk, "lines")
+    return known if known is not None else result_text(blk.get("content")).count("\n") + 1
 
 
 def short_id(key: str) -> str:
@@ -71,7 +106,8 @@ def block_text(block: dict[str, Any]) -> str:
 
 
 def block_bytes(block: Any) -> int:
-    return len(orjson.dumps(strip_cache_control(block)))
+    known = _known(block, "bytes")
+    return known if known is not None else len(orjson.dumps(strip_cache_control(block)))
 
 
 def image_tokens(block: dict[str, Any]) -> int:

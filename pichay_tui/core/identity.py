@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import orjson
 
-from .blocks import content_hash
+from .blocks import content_hash, message_fp
 from .redact import pseudonym
 
 _SESSION_RE = re.compile(r"_session_([0-9A-Za-z-]+)")
@@ -46,7 +46,7 @@ def client_label(headers: Mapping[str, str]) -> str:
 def first_message_fp(body: dict[str, Any]) -> str:
     messages = body.get("messages") or []
     first = messages[0] if messages else {}
-    return content_hash({"role": first.get("role"), "content": first.get("content")})
+    return message_fp(first)
 
 
 def system_fp(body: dict[str, Any]) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 
 from . import events as ev
 from .addressing import address_key, display_address
-from .blocks import (block_bytes, block_text, content_hash, image_tokens, is_cleared_by_client, result_text,
+from .blocks import (block_bytes, block_text, content_hash, image_tokens, is_cleared_by_client, message_fp, page_hash,
+                     result_lines, result_text,
                      short_id, strip_cache_control)
 from .fenwick import Fenwick
 from .pages import Kind, Page, PageState
@@ -61,7 +62,7 @@ class IngestMixin:
         return page.tokens
 
     def message_fp(self, msg: dict) -> str:
-        return content_hash({"role": msg.get("role"), "content": msg.get("content")})
+        return message_fp(msg)
 
     def find_divergence(self, messages: list[dict], first_fp: str | None = None) -> int:
         """Index of the first message that differs from the previous request; len(prev) when only appended."""
@@ -170,7 +171,7 @@ class IngestMixin:
         btype = blk.get("type", "other")
         kind = Kind.SYSTEM_MSG if role == "system" else _KINDS.get(btype, Kind.OTHER)
         # a result's identity is its content: two reads of an unchanged file share a hash (fault pinning needs it)
-        h = content_hash([blk.get("content"), bool(blk.get("is_error"))]) if btype == "tool_result" else content_hash(blk)
+        h = page_hash(blk)
         if btype == "tool_result":
             pid = short_id("tr:" + str(blk.get("tool_use_id")))
         elif btype == "tool_use":
@@ -201,7 +202,7 @@ class IngestMixin:
             page.tool, page.key, page.address = name, address_key(name, args, self.config.tool_classes), \
                 display_address(name, args)
             page.is_error = bool(blk.get("is_error"))
-            page.lines = result_text(blk.get("content")).count("\n") + 1
+            page.lines = result_lines(blk)
             if is_cleared_by_client(blk.get("content")):
                 page.state = PageState.CLEARED
         page.pos = self.fen.append(page.tokens)

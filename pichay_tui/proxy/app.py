@@ -17,7 +17,8 @@ from starlette.routing import Route
 from ..core.cooperative import PHANTOM_TOOL_DEFS
 from ..core.events import Event
 from ..core.exchange import ResponseSummary
-from ..core.splice import Memo, loads, splice
+from ..core.precompute import precompute, using
+from ..core.splice import Memo, loads, loads_in_pieces, splice
 from .control import control_routes
 from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay
@@ -27,6 +28,7 @@ from .streaming import Relay, RelayResponse, SideParser, wait_disconnect
 from .upstream import Upstream, error_body, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+BIG_BODY = 1_000_000    # bytes: bodies this large are parsed, pre-counted and spliced in a worker thread
 MAX_MEMOS = 64          # sessions whose last spliced messages are kept (see core/splice.Memo)
 
 
@@ -150,8 +152,9 @@ class Proxy:
         now, t0 = self.clock(), time.perf_counter()
         headers = self._headers(request)
         xid = self.recorder.next_id() if self.recorder else 0
+        big = len(raw) >= BIG_BODY
         try:
-            body = loads(raw)
+            body = await asyncio.to_thread(loads_in_pieces, raw) if big else loads(raw)
         except orjson.JSONDecodeError as e:
             self._record_request(xid, now, request.url.path, headers, None, None, failure=f"invalid JSON: {e}")
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
@@ -165,14 +168,17 @@ class Proxy:
         result, failure = None, None
         if isinstance(body, dict) and isinstance(body.get("messages"), list):
             try:
-                result = self.engine.handle_request(body, headers, request.url.path, now=now)
+                facts = await self._precompute(body, headers) if big else None
+                with using(facts):
+                    result = self.engine.handle_request(body, headers, request.url.path, now=now)
             except Exception as e:  # noqa: BLE001 - fail open: the client's own bytes go upstream
                 failure = f"{type(e).__name__}: {e}"
                 self._failed("request", failure)
         changed = result is not None and result.changed
         content = raw
         if changed:
-            content, why = self._encode(raw, body, result.outbound, result.session_id)
+            args = (raw, body, result.outbound, result.session_id)
+            content, why = await asyncio.to_thread(self._encode, *args) if big else self._encode(*args)
             if why:
                 changed, failure = False, why
                 self._failed("request", why, result.session_id)
@@ -198,6 +204,16 @@ class Proxy:
             return True
         tools = outbound.get("tools") or []
         return any(d in tools for d in PHANTOM_TOOL_DEFS)
+
+    async def _precompute(self, body: dict, headers: dict[str, str]) -> dict | None:
+        """Hash and token-count the big blocks the session has not seen yet, in a worker thread (see
+        core/precompute.py), so the engine step that follows does not hold the event loop for seconds."""
+        try:
+            s = self.engine.find_session(body, headers)
+        except Exception:  # noqa: BLE001 - a guess only: without it everything is precomputed
+            s = None
+        start = len(s._msg_fp) if s is not None else 0
+        return await asyncio.to_thread(precompute, body, self.engine.counter, start)
 
     def _memo(self, sid: str) -> Memo | None:
         if not sid:
@@ -274,7 +290,7 @@ class Proxy:
         raw = await request.body()
         headers = self._headers(request)
         try:
-            body = loads(raw)
+            body = await asyncio.to_thread(loads_in_pieces, raw) if len(raw) >= BIG_BODY else loads(raw)
         except orjson.JSONDecodeError as e:
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
         content = raw
