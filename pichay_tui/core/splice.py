@@ -125,6 +125,7 @@ def skip_value(raw: bytes, i: int) -> int:
 
 
 _NONE = object()
+GUESS_MAX = 8_000_000    # bytes; above, spans are scanned: one orjson call on a huge message would hold the GIL
 
 
 def value_end(raw: bytes, i: int, value: Any = _NONE, cache: dict | None = None) -> int:
@@ -135,7 +136,7 @@ def value_end(raw: bytes, i: int, value: Any = _NONE, cache: dict | None = None)
     if isinstance(value, list) and raw[i] == 91:
         _, close = array_elements(raw, i, value, cache)
         return close + 1
-    if value is not _NONE and isinstance(value, (dict, str)):
+    if value is not _NONE and isinstance(value, (dict, str)) and len(raw) <= GUESS_MAX:
         try:
             guess = orjson.dumps(value)
         except orjson.JSONEncodeError:

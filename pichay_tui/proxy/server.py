@@ -102,6 +102,9 @@ class ProxyServer:
                 raise StartupError(str(e) if isinstance(e, RecordingRefused)
                                    else f"cannot record to {self.record_path}: {e.strerror or e}") from None
         await asyncio.to_thread(warm_up)     # the tokenizer loads off the loop, before the first request
+        # Worker threads (big bodies) hand the GIL back to the event loop every 1 ms instead of 5 ms: a request
+        # passes through the loop many times, each possibly waiting one interval.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         kw = {"timeout": self.timeout} if self.timeout is not None else {}
         self._upstream = Upstream(self.upstream_url, transport=self.transport, **kw)
         self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock, intercept=self.intercept,

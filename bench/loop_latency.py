@@ -1,0 +1,125 @@
+"""Does a huge request stall everyone else? Control API and another session's requests, timed while a ~50 MB body
+is processed by `pichay-tui serve` (page mode, its own process), against the same probes with nothing else going on.
+
+Target (issue 11): every probe during the big request answers within 50 ms of normal (the median idle latency).
+Two body shapes: 12 tool results of ~4 MB each, and one ~50 MB tool result.
+
+The upstream runs in its own process and the big request is sent from a thread, so the probes' own event loop
+measures the proxy, not the upstream reading 50 MB.
+
+Run: python bench/loop_latency.py [--mb 50]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import string
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).parent))
+from proxy_overhead import pichay, start, upstream_app  # noqa: E402
+
+from pichay_tui.sim.upstream import run_upstream  # noqa: E402
+
+TOOLS = [{"name": "Read", "description": "read a file", "input_schema": {"type": "object"}}]
+
+
+def text(n: int, rng: random.Random) -> str:
+    words = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 9))) for _ in range(5000)]
+    return " ".join(rng.choice(words) for _ in range(n // 6))
+
+
+def body(mb: int, parts: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    msgs: list[dict] = [{"role": "user", "content": f"start {seed}"}]
+    for t in range(parts):
+        msgs.append({"role": "assistant", "content": [{"type": "tool_use", "id": f"tu{t}", "name": "Read",
+                                                       "input": {"file_path": f"/f{t}"}}]})
+        msgs.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"tu{t}",
+                                                  "content": text(mb * 1_000_000 // parts, rng)}]})
+    return orjson.dumps({"model": "m", "max_tokens": 5, "stream": True, "tools": TOOLS, "messages": msgs})
+
+
+SMALL = orjson.dumps({"model": "m", "max_tokens": 5, "stream": True, "tools": TOOLS,
+                      "messages": [{"role": "user", "content": "hello"}]})
+
+
+async def probe(client: httpx.AsyncClient, url: str, kind: str, i: int) -> float:
+    t0 = time.perf_counter()
+    if kind == "control":
+        r = await client.get(f"{url}/_pichay/state?pages=0")
+    else:
+        r = await client.post(f"{url}/v1/messages", content=SMALL,
+                              headers={"x-claude-code-session-id": "probe", "x-bench-id": f"p{i}"})
+    assert r.status_code == 200, r.status_code
+    return (time.perf_counter() - t0) * 1000
+
+
+def send_big(url: str, raw: bytes) -> int:
+    with httpx.Client(timeout=600) as c:
+        return c.post(f"{url}/v1/messages", content=raw,
+                      headers={"x-claude-code-session-id": f"big{len(raw)}"}).status_code
+
+
+async def run(url: str, raw: bytes) -> dict[str, tuple]:
+    out = {}
+    async with httpx.AsyncClient(timeout=120) as client:
+        idle = {k: [await probe(client, url, k, i) for i in range(20)] for k in ("control", "request")}
+        t0 = time.perf_counter()
+        big = asyncio.ensure_future(asyncio.to_thread(send_big, url, raw))
+        during: dict[str, list[float]] = {"control": [], "request": []}
+        i = 0
+        while not big.done():
+            for k in during:
+                i += 1
+                during[k].append(await probe(client, url, k, i))
+            await asyncio.sleep(0.01)
+        assert await big == 200
+        took = time.perf_counter() - t0
+        for k in during:
+            d = sorted(during[k] or [0.0])
+            out[k] = (statistics.median(idle[k]), max(d), statistics.median(d), len(d), d[int(0.95 * (len(d) - 1))])
+    out["_took"] = (took, 0, 0, 0, 0)
+    return out
+
+
+async def serve_upstream() -> None:
+    async with run_upstream(upstream_app) as upstream:
+        print(f"listening on {upstream}", flush=True)
+        await asyncio.Event().wait()
+
+
+async def main(mb: int) -> None:
+    up_proc, upstream = start([sys.executable, __file__, "--serve-upstream"])
+    if True:
+        proc, url = start(pichay(upstream, "page"))
+        try:
+            for parts in (12, 1):
+                raw = body(mb, parts, seed=parts)
+                res = await run(url, raw)
+                print(f"\nbody {len(raw) / 1e6:.1f} MB, {parts} tool result(s); the big request took "
+                      f"{res['_took'][0]:.1f} s")
+                for k in ("control", "request"):
+                    idle, worst, med, n, p95 = res[k]
+                    print(f"  {k:8s} idle p50 {idle:6.1f} ms | during: p50 {med:6.1f}, p95 {p95:6.1f}, "
+                          f"worst {worst:7.1f} ms "
+                          f"({n} probes) | worst − idle {worst - idle:+7.1f} ms (target ≤ 50 ms)")
+        finally:
+            for p in (proc, up_proc):
+                p.terminate()
+                p.wait(10)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=int, default=50)
+    ap.add_argument("--serve-upstream", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    asyncio.run(serve_upstream() if args.serve_upstream else main(args.mb))
