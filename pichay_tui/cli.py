@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     except StartupError as e:             # an unusable --state-dir or --record path: one line, no traceback
         click.echo(f"Error: {e}", err=True)
         raise SystemExit(1)
+    except Exception as e:  # noqa: BLE001 - every crash: one line, the traceback in a log file, non-zero exit
+        from .crash import report
+
+        sys.exit(report(e, list(sys.argv[1:] if argv is None else argv)))
 
 
 for _name in SUBCOMMAND_MODULES:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -148,9 +149,6 @@ def analyze_command(files, as_json, policy, age_threshold, min_size, zones, poli
     from rich.console import Console
 
     from .core.analysis import analyze, frames_to_process
-    from .core.importers import UnsupportedFormat
-    from .core.recording import RecordingError
-    from .core.replay import load_source
 
     policies = [policy]
     if compare:
@@ -162,12 +160,8 @@ def analyze_command(files, as_json, policy, age_threshold, min_size, zones, poli
             _config(p, age_threshold, min_size, zones, policy_arg)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--policy/--compare")
-    sources = {}
-    for f in files:
-        try:
-            sources[f] = load_source(f)
-        except (UnsupportedFormat, RecordingError) as e:
-            raise click.ClickException(str(e))
+    sources = load_inputs(files)
+    files = list(sources)
     console = Console(stderr=as_json)
     if not console.is_terminal:
         console = Console(stderr=as_json, width=220)
@@ -198,24 +192,13 @@ def analyze_command(files, as_json, policy, age_threshold, min_size, zones, poli
 @click.option("--headless", is_flag=True, help="No TUI: print one line per frame with its events.")
 def replay_command(file, policy, age_threshold, min_size, zones, policy_arg, frame, headless) -> None:
     """Replay a saved session frame by frame in the TUI (step, back, jump, play; the same screens as live)."""
-    from .core.importers import UnsupportedFormat
-    from .core.recording import RecordingError
-    from .core.replay import Replayer, load_source
-    from .core.replay_controller import ReplayController
-
     try:
         config = _config(policy, age_threshold, min_size, zones, policy_arg)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--policy")
-    try:
-        source = load_source(file)
-    except (UnsupportedFormat, RecordingError) as e:
-        raise click.ClickException(str(e))
-    if not source.frames:
-        raise click.ClickException(f"{file}: no Messages API requests to replay")
-    controller = ReplayController(Replayer(source, config, keep_outbound=True))
-    controller.jump(frame)
+    source = open_source(file)
     if headless:
+        controller = replay_controller(source, config, frame)
         for s in controller.frame_summaries:
             kinds: dict[str, int] = {}
             for k in s["events"]:
@@ -225,11 +208,70 @@ def replay_command(file, policy, age_threshold, min_size, zones, policy_arg, fra
                        f"{s['turn']:>4}  tokens {s['tokens_in']:>8,} → {s['tokens_out']:>8,}  {ev_text}")
         click.echo(controller.timeline(100))
         return
+    from .crash import run_app
+
+    run_app(build_replay_app(file, config, frame, source=source))
+
+
+def warn(text: str) -> None:
+    click.echo(f"warning: {text}", err=True)
+
+
+def open_source(file: str):
+    """Load a replay/analyze input or fail with a one-line error naming the file and what is wrong; a cut last line
+    is a warning (the frames before it are used)."""
+    from .core.importers import UnsupportedFormat
+    from .core.recording import RecordingError
+    from .core.replay import load_source
+
     try:
-        from .ui.replay_screen import run_replay
-    except ImportError as e:
-        raise click.ClickException(f"the replay TUI is not available ({e}); use --headless")
-    run_replay(controller, source, config)
+        source = load_source(file)
+    except (UnsupportedFormat, RecordingError) as e:
+        raise click.ClickException(str(e))
+    except OSError as e:                                   # unreadable: permissions, a vanished file, an I/O error
+        raise click.ClickException(f"{file}: cannot read ({e.strerror or e})")
+    for w in source.warnings:
+        warn(w)
+    if not source.frames:
+        raise click.ClickException(f"{file}: no Messages API requests to replay")
+    return source
+
+
+def load_inputs(files: tuple[str, ...]) -> dict[str, object]:
+    """Every input of `analyze`. With several inputs (a shell glob over a folder), a file that is not a session of
+    any known format (a README, a notes file) is skipped with a warning; a session file that is broken (truncated,
+    corrupt, no requests) is always an error, and so is any input given alone."""
+    from .core.importers import detect_format
+
+    sources: dict[str, object] = {}
+    for f in files:
+        if len(files) > 1 and Path(f).is_file() and detect_format(f) == "unknown" \
+                and not f.endswith((".xz", ".gz", ".jsonl")):
+            warn(f"{f}: skipped, not a session file (not a pichay recording, proxy log or Claude Code transcript)")
+            continue
+        sources[f] = open_source(f)
+    if not sources:
+        raise click.ClickException("none of the inputs is a session file")
+    return sources
+
+
+def replay_controller(source, config=None, frame: int = 0):
+    """A controller over `source` positioned at `frame`, keeping outbound bodies (turn diff, page detail)."""
+    from .core.config import PagerConfig
+    from .core.replay import Replayer
+    from .core.replay_controller import ReplayController
+
+    controller = ReplayController(Replayer(source, config or PagerConfig(), keep_outbound=True))
+    controller.jump(frame)
+    return controller
+
+
+def build_replay_app(file: str, config=None, frame: int = 0, source=None):
+    """The replay TUI exactly as `pichay-tui replay` runs it (tests and `screenshots` use this factory too)."""
+    from .ui.replay_screen import ReplayApp
+
+    source = source if source is not None else open_source(file)
+    return ReplayApp(replay_controller(source, config, frame), label=str(source.path or file))
 
 
 # ---- samples ----

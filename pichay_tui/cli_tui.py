@@ -48,10 +48,9 @@ def build_app(opts: ProxyOptions, agent_cmd: list[str] | None = None, demo_dir: 
 
 def run_tui(opts: ProxyOptions, agent_cmd: list[str]) -> None:
     """Called by `pichay-tui [proxy options] [-- agent args]`."""
-    app = build_app(opts, agent_cmd)
-    app.run()
-    if app.return_code:
-        raise SystemExit(app.return_code)
+    from .crash import run_app
+
+    run_app(build_app(opts, agent_cmd))
 
 
 @click.command("demo")
@@ -67,7 +66,9 @@ def demo_command(pace: float, scripts: tuple[str, ...], workdir: str | None, **k
     if kw.get("port") == 8787:
         opts.port = 0           # the demo never fights a real proxy for the port
     workdir = workdir or tempfile.mkdtemp(prefix="pichay-demo-")
-    build_app(opts, demo_dir=str(Path(workdir).resolve()), pace=pace, scripts=scripts).run()
+    from .crash import run_app
+
+    run_app(build_app(opts, demo_dir=str(Path(workdir).resolve()), pace=pace, scripts=scripts))
 
 
 @click.command("screenshots")

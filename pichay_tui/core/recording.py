@@ -242,8 +242,9 @@ def migrate_record(rec: dict[str, Any], version: int) -> dict[str, Any]:
     return rec
 
 
-def iter_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Every record, migrated to the current version; a truncated last line (crash mid-write) is skipped.
+def iter_records(path: str | Path, warnings: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every record, migrated to the current version; a truncated last line (crash mid-write) is skipped, with a
+    note in `warnings` when given.
 
     A file holds one or more segments, each opened by its own header (`--record` on an existing file appends one
     per start); each segment is migrated from its own format version. A truncated line just before a segment
@@ -259,6 +260,9 @@ def iter_records(path: str | Path) -> Iterator[dict[str, Any]]:
                 rec = orjson.loads(line)
             except orjson.JSONDecodeError:
                 if not line.endswith(b"\n"):
+                    if warnings is not None:
+                        warnings.append(f"{path}:{n + 1}: last line cut off after {len(line):,} bytes, skipped "
+                                        "(the records before it are used)")
                     return
                 if broken is not None or version is None:
                     raise RecordingError(f"{path}:{(broken if broken is not None else n) + 1}: not JSON")
@@ -334,12 +338,12 @@ def _events(rec: Mapping[str, Any]) -> list[Event]:
     return [Event.from_dict(e) for e in rec.get("events") or ()]
 
 
-def read_recording(path: str | Path) -> Iterator[Step]:
+def read_recording(path: str | Path, warnings: list[str] | None = None) -> Iterator[Step]:
     """Header excluded, every engine call in the order the live engine saw it (see `replay`)."""
     requests: dict[int, RecordedRequest] = {}
     bases: dict[str, tuple[int, Any]] = {}
     offset = last = 0             # ids restart in each segment: later segments' ids follow the earlier ones'
-    for rec in iter_records(path):
+    for rec in iter_records(path, warnings):
         kind = rec.get("type")
         if kind == "header":
             offset, bases = last, {}          # deltas never reach across a restart

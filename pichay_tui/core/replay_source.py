@@ -5,6 +5,7 @@ would look like a tool-less side request).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -68,13 +69,14 @@ def frames_from_exchanges(exchanges: Iterable[Exchange] | dict[str, list[Exchang
     return frames
 
 
-def frames_from_recording(path: str | Path) -> tuple[list[Frame], dict[str, Any]]:
+def frames_from_recording(path: str | Path, warnings: list[str] | None = None
+                          ) -> tuple[list[Frame], dict[str, Any]]:
     """Frames of a pichay recording: the requests the live engine processed, with what followed each in order."""
     from .recording import RecordedCommand, RecordedRequest, RecordedResponse, read_header, read_recording
 
     frames: list[Frame] = []
     by_id: dict[int, int] = {}
-    for step in read_recording(path):
+    for step in read_recording(path, warnings):
         if isinstance(step, RecordedRequest):
             if not step.engine:
                 continue
@@ -106,11 +108,20 @@ def materialize(path: str | Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / f"{path.stem}.{st.st_size}.{int(st.st_mtime)}{Path(path.stem).suffix or '.jsonl'}"
     if not target.exists():
+        import zlib
+
+        from .importers import UnsupportedFormat
+
         opener = lzma.open if path.suffix == ".xz" else gzip.open
-        tmp = target.with_suffix(".part")
-        with opener(path, "rb") as src, open(tmp, "wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
+        tmp = target.with_suffix(f".{os.getpid()}.part")
+        try:
+            with opener(path, "rb") as src, open(tmp, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+        except (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error) as e:
+            tmp.unlink(missing_ok=True)
+            what = "truncated" if isinstance(e, EOFError) else "corrupt"
+            raise UnsupportedFormat(f"{path}: {what} {path.suffix[1:]} data ({e})") from None
         tmp.replace(target)
     return target
 
@@ -119,11 +130,22 @@ def load_source(path: str | Path) -> ReplaySource:
     """Open a recording or an importable file/folder (.xz/.gz too) as frames (raises UnsupportedFormat/RecordingError)."""
     from .importers import detect_format, load_exchanges
 
+    from .importers import UnsupportedFormat
+    from .recording import RecordingError
+
     shown, path = str(path), materialize(path)
-    fmt = detect_format(path)
-    if fmt == "recording":
-        frames, header = frames_from_recording(path)
-        return ReplaySource(frames, "recording", shown, header=header)
-    result = load_exchanges(path)
+
+    def named(text: str) -> str:                       # messages name the user's file, not the decompressed copy
+        return text.replace(str(path), shown).replace(path.name, Path(shown).name) if str(path) != shown else text
+
+    try:
+        fmt = detect_format(path)
+        if fmt == "recording":
+            warnings: list[str] = []
+            frames, header = frames_from_recording(path, warnings)
+            return ReplaySource(frames, "recording", shown, header=header, warnings=[named(w) for w in warnings])
+        result = load_exchanges(path)
+    except (UnsupportedFormat, RecordingError) as e:
+        raise type(e)(named(str(e))) from None
     return ReplaySource(frames_from_exchanges(result.sessions, side=False), result.format, shown,
-                        list(result.missing), list(result.warnings))
+                        list(result.missing), [named(w) for w in result.warnings])

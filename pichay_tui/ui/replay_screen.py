@@ -139,6 +139,11 @@ class ReplayScreen(MainScreen):
 
         self.query_one(HeaderBar).offline = ""
         super().on_mount()
+        self.call_after_refresh(self.app.moved)       # the timeline and status from frame 0 on, at the real width
+
+    def on_resize(self) -> None:
+        if self.ready:
+            self.show_timeline(self.app.controller, self.app.host.status_line())
 
     def show_timeline(self, controller: ReplayController, status: str) -> None:
         from rich.text import Text
@@ -157,6 +162,7 @@ class ReplayScreen(MainScreen):
         line.append("z zone change", style="yellow")
         line.append(" · ", style="grey42")
         line.append("▲ here", style="bold #f0c674")
+        line.append("   → ← step · [ ] marks · Home End · space play", style="grey50")
         bar.update(line)
 
 
@@ -297,6 +303,3 @@ class ReplayApp(PichayApp):
         (self.controller.next_marker() if direction > 0 else self.controller.prev_marker())
         self.moved()
 
-
-def run_replay(controller: ReplayController, source: Any, config: Any) -> None:
-    ReplayApp(controller, label=str(getattr(source, "path", ""))).run()

@@ -58,17 +58,18 @@ async def generate(out: Path, size: tuple[int, int] = (160, 48)) -> list[Path]:
 async def replay_screens(out: Path, size: tuple[int, int]) -> list[Path]:
     """The replay screen mid-session on the long thrashing sample (timeline with evictions and faults), and the
     policy comparison for it."""
+    from ..cli_replay import build_replay_app
     from ..core.config import PagerConfig
-    from ..core.replay import Replayer, load_source
-    from ..core.replay_controller import ReplayController
-    from .replay_screen import ReplayApp
+    from ..core.replay import load_source
     from .widgets.page_table import PageTable
 
     sample = Path(__file__).resolve().parents[2] / "sample_sessions" / "long_thrash.jsonl.xz"
     if not sample.exists():
         return []
-    controller = ReplayController(Replayer(load_source(sample), PagerConfig(), keep_outbound=True))
-    app = ReplayApp(controller, label=sample.name)
+    source = load_source(sample)
+    source.path = f"sample_sessions/{sample.name}"            # as a user in the repo would name it
+    app = build_replay_app(source.path, PagerConfig(), source=source)
+    controller = app.controller
     written: list[Path] = []
     async with app.run_test(size=size) as pilot:
         faults = [m.frame for m in controller.markers if m.kind == "fault"]

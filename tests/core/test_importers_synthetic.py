@@ -54,8 +54,8 @@ def test_detect_format(tmp_path: Path) -> None:
         load_exchanges(tmp_path / "r.jsonl")
 
 
-@pytest.mark.parametrize("content,reason", [("", "empty"), ("not json at all\n", "unknown format"),
-                                            ('{"a": 1}\n[1, 2]\n', "unknown format"), ("\x00\x01\x02", "unknown")])
+@pytest.mark.parametrize("content,reason", [("", "empty"), ("not json at all\n", "not JSON lines"),
+                                            ('{"a": 1}\n[1, 2]\n', "unknown format"), ("\x00\x01\x02", "not JSON lines")])
 def test_unreadable_files_raise_a_clear_error(tmp_path: Path, content: str, reason: str) -> None:
     (tmp_path / "f.jsonl").write_text(content)
     with pytest.raises(UnsupportedFormat, match=reason):

@@ -4,18 +4,15 @@ from __future__ import annotations
 import pytest
 
 from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.replay import Replayer
-from pichay_tui.core.replay_controller import ReplayController
 
 from .replay_fixtures import SAMPLE_FILES, source
 
 
 @pytest.mark.asyncio
 async def test_replay_app_steps_back_and_jumps_with_keys():
-    from pichay_tui.ui.replay_screen import ReplayApp
 
-    c = ReplayController(Replayer(source(next(p for p in SAMPLE_FILES if p.name == "coding.jsonl")), PagerConfig()))
-    app = ReplayApp(c, label="coding")
+    app = _coding_app()
+    c = app.controller
     async with app.run_test(size=(160, 50)) as pilot:
         for _ in range(8):
             await pilot.press("right")
@@ -31,9 +28,12 @@ async def test_replay_app_steps_back_and_jumps_with_keys():
         assert any(m.frame + 1 == c.position for m in c.markers)
 
 
-def _coding():
-    return ReplayController(Replayer(source(next(p for p in SAMPLE_FILES if p.name == "coding.jsonl")), PagerConfig(),
-                                     keep_outbound=True))
+def _coding_app():
+    """The replay app from the factory `pichay-tui replay` uses, on the coding sample (its source cached)."""
+    from pichay_tui.cli_replay import build_replay_app
+
+    path = next(p for p in SAMPLE_FILES if p.name == "coding.jsonl")
+    return build_replay_app(str(path), PagerConfig(), source=source(path))
 
 
 async def _wait(pilot, cond, timeout=60.0):
@@ -48,12 +48,11 @@ async def _wait(pilot, cond, timeout=60.0):
 @pytest.mark.asyncio
 async def test_replay_compare_screen_runs_analysis_in_a_worker():
     from pichay_tui.cli_replay import DEFAULT_COMPARE
-    from pichay_tui.ui.replay_screen import ReplayApp
     from pichay_tui.ui.screens.compare import CompareReady, CompareScreen
 
-    c = _coding()
     msgs = []
-    app = ReplayApp(c, label="coding")
+    app = _coding_app()
+    c = app.controller
     async with app.run_test(size=(160, 50), message_hook=msgs.append) as pilot:
         await pilot.press("right", "right", "P")
         await pilot.pause()
@@ -72,11 +71,10 @@ async def test_replay_compare_screen_runs_analysis_in_a_worker():
 
 @pytest.mark.asyncio
 async def test_turn_diff_follows_jumps_back():
-    from pichay_tui.ui.replay_screen import ReplayApp
     from pichay_tui.ui.screens.turndiff import TurnDiffScreen
 
-    c = _coding()
-    app = ReplayApp(c, label="coding")
+    app = _coding_app()
+    c = app.controller
     async with app.run_test(size=(160, 50)) as pilot:
         for _ in range(10):
             await pilot.press("right")
@@ -105,10 +103,9 @@ async def test_turn_diff_follows_jumps_back():
 
 @pytest.mark.asyncio
 async def test_operator_commands_are_recorded_into_the_replay():
-    from pichay_tui.ui.replay_screen import ReplayApp
 
-    c = _coding()
-    app = ReplayApp(c, label="coding")
+    app = _coding_app()
+    c = app.controller
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("home")
         while not any(r.kind == "tool_result" and r.state == "resident" for r in app.vm.rows()):
@@ -131,7 +128,6 @@ async def test_operator_commands_are_recorded_into_the_replay():
 
 @pytest.mark.asyncio
 async def test_help_lists_the_replay_keys():
-    from pichay_tui.ui.replay_screen import ReplayApp
     from pichay_tui.ui.screens.help import HelpScreen
 
     def help_text(app) -> str:
@@ -140,8 +136,8 @@ async def test_help_lists_the_replay_keys():
         assert isinstance(app.screen, HelpScreen)
         return re.sub(r"<[^>]+>", "", app.export_screenshot()).replace("&#160;", " ")
 
-    c = ReplayController(Replayer(source(next(p for p in SAMPLE_FILES if p.name == "coding.jsonl")), PagerConfig()))
-    app = ReplayApp(c, label="coding")
+    app = _coding_app()
+    c = app.controller
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()

@@ -80,7 +80,21 @@ def load_exchanges(path: str | Path) -> ImportResult:
         return load_cc_transcript(path)
     if fmt == "recording":
         raise UnsupportedFormat(f"{path}: a pichay recording; open it with the recording reader, not an importer")
-    if path.is_file() and path.stat().st_size == 0:
+    if path.is_dir():
+        raise UnsupportedFormat(f"{path}: a folder with no session in it (expected a proxy.jsonl or Claude Code "
+                                f"transcript .jsonl files)")
+    if path.stat().st_size == 0:
         raise UnsupportedFormat(f"{path}: empty file, nothing to import")
-    raise UnsupportedFormat(f"{path}: unknown format (expected a pichay-legacy proxy.jsonl or a Claude Code "
-                            f"transcript .jsonl)")
+    if not any(_parses(line) for _, line in iter_lines(path, limit=SNIFF_LINES)):
+        raise UnsupportedFormat(f"{path}: not JSON lines (expected a pichay recording, a pichay-legacy proxy.jsonl "
+                                f"or a Claude Code transcript .jsonl)")
+    raise UnsupportedFormat(f"{path}: unknown format (expected a pichay recording, a pichay-legacy proxy.jsonl or a "
+                            f"Claude Code transcript .jsonl)")
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
