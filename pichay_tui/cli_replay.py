@@ -230,10 +230,11 @@ def open_source(file: str):
         raise click.ClickException(str(e))
     except OSError as e:                                   # unreadable: permissions, a vanished file, an I/O error
         raise click.ClickException(f"{file}: cannot read ({e.strerror or e})")
+    if not source.frames:
+        why = f" ({source.warnings[0].split(' (')[0]})" if source.warnings else ""
+        raise click.ClickException(f"{file}: no Messages API requests to replay{why}")
     for w in source.warnings:
         warn(w)
-    if not source.frames:
-        raise click.ClickException(f"{file}: no Messages API requests to replay")
     return source
 
 

@@ -100,7 +100,8 @@ class Term:
     def press(self, *keys: str, pause: float = 0.05) -> None:
         for k in keys:
             self.child.send(KEYS.get(k, k))
-            self.pump(pause)
+            # a lone ESC followed quickly by a key reads as Alt+key: leave the app's escape delay to pass
+            self.pump(max(pause, 0.4) if k == "escape" else pause)
 
     # ---- ending ----
     def wait_exit(self, timeout: float = 30.0) -> int:
