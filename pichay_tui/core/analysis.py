@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from . import events as ev
-from .cache_cost import CacheLedger, as_sent_ledger, cache_bound, live_config, observe, reference_pass, request_rows, session_spend, validation
+from .cache_bound import cache_bound
+from .cache_cost import CacheLedger, as_sent_ledger, live_config, observe, reference_pass, request_rows, session_spend, validation
 from .cache_model import Calibration, ShapeBuilder
 from .clairvoyant import DEFAULT_FAULT_OVERHEAD, Bound, CostMeter
 from .config import PagerConfig

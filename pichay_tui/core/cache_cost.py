@@ -8,11 +8,8 @@ bytes) against the recorded usage, and reused for every policy: the tokenizer do
 Spend of a policy = Σ request bills (input, cache writes, cache reads, recorded output) + Σ faults and restores, each
 charged (T + RT) tokens at the 5-minute write price (the re-read comes back as new content).
 
-The cache bound (docs/cache.md has the argument): bill(keep everything) − Σ over pages of the largest saving one
-eviction of that page could bring, where a page evicted in request e saves its tokens at the price the keep-everything
-run paid for them in every later request, pays its handle (input price in e, read price afterwards), pays at least
-(input − read price) on the cached content between it and the next page (a change re-bills everything after it), and
-pays a fault when the address is read again. Pages are independent in this relaxation, so the maximum is per page.
+The cache bound lives in `cache_bound.py`; `reference_pass` gathers what it needs (the keep-everything ledger, page
+facts and page places).
 """
 from __future__ import annotations
 
@@ -20,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cache_model import Bill, CacheSim, Calibration, Shape, ShapeBuilder, usage_of
-from .clairvoyant import DEFAULT_FAULT_OVERHEAD, INF, PageFact
+from .clairvoyant import DEFAULT_FAULT_OVERHEAD, PageFact
 from .prices import PRICES, Price, price_for
 
 
@@ -129,72 +126,8 @@ class PagePlace:
     a: int                            # arrival request
     msg_index: int
     block_index: int
-
-
-def cache_bound(facts: list[PageFact], places: dict[tuple[str, str], PagePlace], ledger: CacheLedger,
-                cals: dict[str, Calibration], rt: int = DEFAULT_FAULT_OVERHEAD) -> dict[str, dict[str, Any]]:
-    """Per session: {"usd": lower bound, "no_pager_usd", "pages_evicted"} from the keep-everything ledger."""
-    by_sess = ledger.sessions()
-    out: dict[str, dict[str, Any]] = {}
-    flat: dict[tuple[str, str], int] = {}
-    for sid, reqs in by_sess.items():
-        idx = {r.n: r for r in reqs}
-        cal = cals.get(sid) or cals.get("") or Calibration()
-        price = price_for(reqs[0].shape.model if reqs else "", ledger.prices)
-        none_usd = sum(r.bill.usd for r in reqs if r.bill)
-        sfacts = [f for f in facts if f.session == sid]
-        for f in sfacts:
-            pl = places.get((sid, f.page))
-            r = idx.get(f.a)
-            if pl is None or r is None or pl.msg_index >= len(r.shape.msg_offsets):
-                continue
-            flat[(sid, f.page)] = r.shape.msg_offsets[pl.msg_index] + max(0, pl.block_index)
-        starts = sorted((flat[(sid, f.page)], f.a) for f in sfacts if (sid, f.page) in flat)
-        saving, evicted = 0.0, 0
-        for f in sfacts:
-            pos = flat.get((sid, f.page))
-            if pos is None or f.arrived_cleared or f.tokens <= f.handle:
-                continue
-            s = _best_saving(f, pos, starts, idx, cal, price, rt)
-            if s > 0:
-                saving += s
-                evicted += 1
-        out[sid] = {"usd": round(none_usd - saving, 6), "no_pager_usd": round(none_usd, 6),
-                    "pages_evicted": evicted}
-    return out
-
-
-def _best_saving(f: PageFact, pos: int, starts: list[tuple[int, int]], idx: dict[int, SentRequest],
-                 cal: Calibration, price: Price, rt: int) -> float:
-    """The largest saving one eviction of this page can bring (USD), over every eviction request e."""
-    end_keep = int(min(f.c, f.d))
-    d = int(f.d)
-    first = idx.get(f.a)
-    # T: the block as billed (its JSON, not just the text the token metric counts); H: the handle's text only — a
-    # lower bound of the handle block, so the saving is never underestimated
-    T = (first.shape.tokens_between(pos, pos + 1) if first else f.tokens) * cal.b
-    H = f.handle * cal.b
-    # suffix sums over r of what keeping cost under keep-everything (price × T) and what a handle costs at least
-    keep_from: dict[int, float] = {}
-    acc = 0.0
-    for r in range(end_keep - 1, f.a, -1):
-        req = idx.get(r)
-        acc += (req.bill.price_at(pos, price) if req and req.bill else price.read) * T
-        keep_from[r] = acc
-    best = 0.0
-    nxt = next((p for p, a in starts if p > pos), None)
-    for e in range(f.a + 1, end_keep):
-        req, prev = idx.get(e), idx.get(e - 1)
-        handle = H * price.input + H * price.read * max(0, d - e - 1)
-        penalty = 0.0
-        if req and req.bill and prev is not None:
-            hi = min(nxt if nxt is not None else len(req.shape), len(prev.shape), req.bill.read_block + 1)
-            penalty = (price.input - price.read) * req.shape.tokens_between(pos + 1, hi) * cal.b
-        fault = (T + rt) * price.write_5m if e < f.n < f.d and f.n != INF else 0.0
-        s = (keep_from.get(e, 0.0) - handle - penalty - fault) / 1e6
-        if s > best:
-            best = s
-    return best
+    early: bool = False               # already an eviction candidate in its arrival request (a new user turn came
+    #                                   with it), so a policy could hide it before the model saw it
 
 
 def recorded_usage(frame: Any) -> dict[str, Any] | None:
@@ -226,11 +159,18 @@ def reference_pass(source: Any, config: Any, counter: Any, rt: int = DEFAULT_FAU
     ledger = CacheLedger(builder or ShapeBuilder(rp.counter))
     places: dict[tuple[str, str], PagePlace] = {}
 
+    fresh: dict[str, list[PagePlace]] = {}
+
     def on_event(e: Any) -> None:
         if e.kind == ev.PAGE_ADDED and e.data.get("kind") == "tool_result":
             s = rp.engine.sessions[e.session]
             p = s.pages[e.data["page"]]
-            places[(e.session, p.id)] = PagePlace(e.session, p.id, s.request_no, p.msg_index, p.block_index)
+            pl = places[(e.session, p.id)] = PagePlace(e.session, p.id, s.request_no, p.msg_index, p.block_index)
+            fresh.setdefault(e.session, []).append(pl)
+        elif e.kind == ev.REQUEST_PAGED:
+            s = rp.engine.sessions[e.session]
+            for pl in fresh.pop(e.session, ()):
+                pl.early = s.pages[pl.page].turn < s.turn
 
     rp.subscribe(on_event)
     while not rp.at_end:
