@@ -171,3 +171,60 @@ def test_cache_bound_below_every_eviction_schedule_of_a_small_session(kind):
         assert usd >= bound - 1e-9, (when, usd, bound)
         best = usd if best is None else min(best, usd)
     assert best < base.totals()["no_pager_usd"]       # some schedule saves: the bound is not trivially the baseline
+
+
+def _old_reads_session(after):
+    """Four reads, then a long message and chatty turns (warm cache); `after(conv, i)` may change the history."""
+    from pichay_tui.core.exchange import Exchange
+    from pichay_tui.core.replay import ReplaySource, frames_from_exchanges
+    from pichay_tui.core.synthetic import Conversation
+
+    conv = Conversation("old")
+    ex, t = [Exchange(conv.body(), ts=1000.0)], 1000.0
+    for i in range(4):
+        conv.read(f"/p/f{i}.py", lines=200)
+        t += 2.0
+        ex.append(Exchange(conv.body(), ts=t))
+    conv.messages.append({"role": "assistant", "content": [{"type": "text", "text": "read them"}]})
+    conv.messages.append({"role": "user", "content": [{"type": "text", "text": "spec " * 30_000}]})
+    for i in range(4):
+        after(conv, i)
+        conv.messages.append({"role": "assistant", "content": [{"type": "text", "text": f"ok {i}"}]})
+        conv.messages.append({"role": "user", "content": [{"type": "text", "text": f"next {i}"}]})
+        t += 2.0
+        ex.append(Exchange(conv.body(), ts=t))
+    return ReplaySource(frames_from_exchanges(ex), "synthetic")
+
+
+def _evicted(src, **cfg):
+    from pichay_tui.core.replay import Replayer
+
+    rp = Replayer(src, PagerConfig(policy="cache_aware", age_threshold=1, **cfg))
+    rp.run()
+    s = next(iter(rp.engine.sessions.values()))
+    return s, sorted(p.address for p in s.pages.values() if p.state.value == "evicted")
+
+
+def test_cache_aware_evicts_behind_a_change_the_client_made_itself():
+    def microcompact(conv, i):
+        if i == 2:                                   # Claude Code clears the oldest result in place
+            conv.messages[2]["content"][0]["content"] = "[Old tool result content cleared]"
+
+    _, none = _evicted(_old_reads_session(lambda conv, i: None))
+    s, after = _evicted(_old_reads_session(microcompact))
+    assert none == []                                # warm cache: the re-write of the long message does not pay
+    assert s.stats.cleared_by_client == 1
+    assert after == ["/p/f1.py", "/p/f2.py", "/p/f3.py"]   # the client re-writes from f0 anyway: the rest go free
+
+
+def test_cache_aware_keeps_the_context_out_of_the_pressure_zones():
+    from pichay_tui.core.config import Zones
+
+    # ~57K tokens: 4 reads (~13K) and a 40K-token message; the involuntary line sits just below that
+    zones = Zones(window=80_000, advisory=50_000, involuntary=55_000, aggressive=65_000)
+    src = _old_reads_session(lambda conv, i: None)
+    s, evicted = _evicted(src, zones=zones)
+    assert evicted                                   # an overflow compaction would re-write everything: evict now
+    assert s.zone in ("normal", "advisory")
+    s0, _ = _evicted(src)                            # the same session in a 200K window stays untouched
+    assert s0.stats.evictions == 0

@@ -12,7 +12,9 @@ the expected rest of the session (horizon: as many requests as so far, `horizon_
 address read again before, its usual gap between reads) beats the expected fault, P(reuse) · (T + RT) · write, with P(reuse) as in cost_aware (0 for a stale duplicate). The policy picks the frontier q that maximises Σ value(p) over the
 positive-value pages at or after q minus rewrite(q), and evicts them in one batch — or nothing when no frontier pays.
 The cache is cold (rewrite 0) after an idle gap longer than the TTL (`ttl`, 300 s) and after the client rewrote its
-own history (a compaction, a microcompact, /clear): those sweeps evict every page worth evicting.
+whole history (a compaction, /clear): those sweeps evict every page worth evicting. When the client changed a block
+itself (Claude Code's microcompact clearing old results), the cache re-writes from there anyway: only what lies
+before it is charged.
 Pressure: in the involuntary or aggressive zone the client would soon compact, which re-writes the whole prompt; a
 frontier that frees enough to get under `target_fill` of the window earns that avoided cost
 (`compaction_weight` × tokens × write).
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..pages import Page
+from ..pages import Page, PageState
 from ..policy import PolicyContext
 from ._common import AccessTracker, arg
 
@@ -45,6 +47,19 @@ class CacheAwarePolicy:
         self.seen: dict[str, tuple[float, int]] = {}      # session -> (timestamp, epoch) of the previous sweep
         self.since: dict[tuple[str, str], int] = {}       # (session, page) -> request it first was a candidate
         self.first_seen: dict[tuple[str, str], int] = {}  # (session, address) -> request its first result was a candidate
+        self.cleared: dict[str, tuple[int, set[str]]] = {}  # session -> (client clears counted, pages known cleared)
+
+    def client_change(self, ctx: PolicyContext) -> int | None:
+        """Position of the earliest block the client itself changed in this request (a microcompact clearing old
+        results, a truncation): the cache re-writes from there anyway, so changes behind it are free."""
+        s = ctx.session
+        n, known = self.cleared.get(s.id, (0, set()))
+        if s.stats.cleared_by_client == n:
+            return None
+        now = {pid for pid, p in s.pages.items() if p.state is PageState.CLEARED}
+        new = [s.pages[pid] for pid in now - known]
+        self.cleared[s.id] = (s.stats.cleared_by_client, now)
+        return min((p.pos for p in new if p.pos >= 0), default=None)
 
     def cold(self, ctx: PolicyContext) -> bool:
         """Nothing of the prompt is cached now: an idle gap beyond the TTL, or the client rewrote its history."""
@@ -84,6 +99,8 @@ class CacheAwarePolicy:
             return cands
         acc = self.access.update(ctx)
         cold = self.cold(ctx)
+        client = self.client_change(ctx)
+        client_rw = rewrite_tokens(s, client) if client is not None else 0
         read, write = float(arg(ctx, "read", 0.1)), float(arg(ctx, "write", 1.25))
         handle = float(arg(ctx, "handle_tokens", HANDLE_TOKENS))
         scored = sorted(((p, self.value(ctx, acc, p, read, write)) for p in cands if p.tokens > handle),
@@ -98,7 +115,7 @@ class CacheAwarePolicy:
             if v > 0 or pressure:
                 gain += max(v, 0.0)
                 freed += p.tokens - handle
-            rewrite = 0.0 if cold else (write - read) * max(0.0, rewrite_tokens(s, p.pos) - freed)
+            rewrite = 0.0 if cold else (write - read) * max(0.0, rewrite_tokens(s, p.pos) - freed - client_rw)
             total = gain - rewrite + (bonus if pressure and freed >= need else 0.0)
             if total > best:
                 best, best_i = total, i
