@@ -4,12 +4,14 @@ Runs every cell (each pinned Claude Code build and the Agent SDK × the three sc
 `pichay-tui serve` to the scripted upstream — the same harness as tests/e2e/test_client_matrix.py — or renders the
 JSON a test run wrote (`./test.sh` writes build/client-matrix.json). Prints the table and the time the cells took.
 Run: python bench/client_matrix.py [--from build/client-matrix.json] [--json OUT] [--clients cc-2.0.77,...]
+[--readme README.md]  (rewrites the table between the README's client-matrix markers)
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -55,11 +57,24 @@ def render(cells: list[dict]) -> str:
     return "\n".join(rows)
 
 
+BEGIN, END = "<!-- client-matrix:begin -->", "<!-- client-matrix:end -->"
+
+
+def update_readme(path: Path, table: str) -> None:
+    """Replace the block between the client-matrix markers (which must exist) with `table`."""
+    text = path.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{path}: no {BEGIN} … {END} block")
+    new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: f"{BEGIN}\n{table}\n{END}", text, flags=re.S)
+    path.write_text(new)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--from", dest="src", help="render this JSON (written by a test run) instead of running")
     ap.add_argument("--json", help="also write the cells as JSON here")
     ap.add_argument("--clients", default=",".join(c.key for c in CLIENTS))
+    ap.add_argument("--readme", help="rewrite the table between this file's client-matrix markers")
     args = ap.parse_args()
     t0 = time.monotonic()
     if args.src:
@@ -69,7 +84,10 @@ def main() -> None:
         print(f"wall time {time.monotonic() - t0:.0f} s\n")
     if args.json:
         Path(args.json).write_text(json.dumps(cells, indent=1) + "\n")
-    print(render(cells))
+    table = render(cells)
+    print(table)
+    if args.readme:
+        update_readme(Path(args.readme), table)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ async def _serve(args: list[str], env: dict[str, str]):
     return proc, m.group(1)
 
 
-async def run_cell(client: Client, scenario: Scenario, tmp: Path, timeout: float = 300.0) -> tuple[Cell, dict]:
+async def run_cell(client: Client, scenario: Scenario, tmp: Path, timeout: float = 120.0) -> tuple[Cell, dict]:
     """Run one cell in `tmp`; returns the judged Cell and the raw material (run, state, recording path)."""
     cell = Cell(client.key, scenario.key, expected=expected_answer(scenario.script))
     client.check()
