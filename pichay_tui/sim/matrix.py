@@ -166,12 +166,14 @@ def _judge_sessions(cell: Cell, scenario: Scenario, state: dict, record: Path) -
     p = cell.problems
     texts: dict[str, set[str]] = {}
     systems: dict[str, set[str]] = {}
+    per_session: dict[str, int] = {}
     leaks: set[str] = set()
     for step in rec.read_recording(record):
         if not isinstance(step, rec.RecordedRequest) or not step.engine or step.side:
             continue
         body = step.exchange.body
         cell.requests += 1
+        per_session[step.session] = per_session.get(step.session, 0) + 1
         texts.setdefault(step.session, set()).add(first_text(body))
         systems.setdefault(step.session, set()).add(block_text(body.get("system")))
         leaks.update(s for s in OURS[:3] if s in rec.dumps(body).decode())
@@ -184,6 +186,8 @@ def _judge_sessions(cell: Cell, scenario: Scenario, state: dict, record: Path) -
         if len(firsts) > 1 or len(systems[sid]) > 1:
             p.append(f"session {sid} ({roles[sid]}) mixes {len(firsts)} first messages and "
                      f"{len(systems[sid])} system prompts: conversations merged")
+        if roles[sid] == "warm-up" and per_session[sid] > 1:
+            p.append(f"warm-up session {sid} ran {per_session[sid]} requests (a warm-up gets one short answer)")
     counts: dict[str, int] = {}
     for sid, r in roles.items():
         counts[r] = counts.get(r, 0) + 1

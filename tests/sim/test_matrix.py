@@ -109,6 +109,7 @@ def test_judge_passes_a_clean_cell_and_names_every_defect(tmp_path):
     assert "final answer" in text and "memory_fault" in text
     assert "expected one main session, got 2" in text
     assert "session sw (warm-up) mixes 1 first messages and 2 system prompts" in text
+    assert "warm-up session sw ran 2 requests" in text
     assert "faulted 0 times" in text
 
 
