@@ -19,16 +19,24 @@ class RecordingRefused(OSError):
     """--record names an existing file that is not a pichay recording: we never write into someone else's file."""
 
 
+def check_appendable(path: str | os.PathLike) -> None:
+    """Refuse, before anything starts, a --record path we must not write: a directory, or a file that is not ours."""
+    p = Path(path)
+    if p.is_dir():
+        raise RecordingRefused(f"--record {p}: is a directory (give a file path)")
+    if p.is_file() and p.stat().st_size and not rec.is_recording(p):
+        raise RecordingRefused(f"--record {p}: the file exists and is not a pichay recording; "
+                               "refusing to write into it (choose another path)")
+
+
 def open_for_append(path: Path):
     """Open for appending a new segment; an earlier run's truncated last line is ended so the new header starts a
     line of its own (the reader skips that fragment). Never truncates."""
+    check_appendable(path)
     f = open(path, "ab+")
     try:
         size = f.seek(0, os.SEEK_END)
         if size:
-            if not rec.is_recording(path):
-                raise RecordingRefused(f"--record {path}: the file exists and is not a pichay recording; "
-                                       "refusing to write into it (choose another path)")
             f.seek(size - 1)
             if f.read(1) != b"\n":
                 f.write(b"\n")

@@ -20,7 +20,7 @@ from ..errors import StartupError
 from .app import Proxy
 from .guard import ControlGuard, new_token, write_token_file
 from .intercept import DEFAULT_TIMEOUT, Intercept
-from .recorder import Recorder, RecordingRefused
+from .recorder import Recorder, RecordingRefused, check_appendable
 from .upstream import Upstream
 
 
@@ -62,6 +62,11 @@ class ProxyServer:
         self.port = opts.port if port is None else port
         self.upstream_url = upstream or opts.upstream
         self.record_path = record if record is not None else opts.record
+        if self.record_path:
+            try:
+                check_appendable(self.record_path)          # before the TUI takes the screen: one line, exit 1
+            except RecordingRefused as e:
+                raise StartupError(str(e)) from None
         self.store = None
         self.reset_moved: Path | None = None                  # where --reset-state put the previous store
         if engine is None and opts.state_dir:

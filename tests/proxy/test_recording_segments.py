@@ -56,6 +56,9 @@ async def test_record_refuses_a_file_that_is_not_a_recording(upstream, tmp_path)
     code, out, err = await run_to_exit("serve", "--port", "0", "--upstream", upstream.url, "--record", str(precious))
     assert code == 1 and "not a pichay recording" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+    # the TUI refuses it too, before it takes the screen
+    code, out, err = await run_to_exit("--port", "0", "--record", str(precious), timeout=20)
+    assert code == 1 and "not a pichay recording" in err and "Traceback" not in err
     assert precious.read_text() == "my notes, not a recording\n"
 
 

@@ -63,6 +63,8 @@ async def test_broken_store_gives_one_line_and_reset_state_is_the_way_out(upstre
     code, out, err = await run_to_exit("serve", "--port", "0", "--upstream", upstream.url, "--state-dir", str(state))
     _one_line_error(code, err, str(db), "--reset-state")
     assert out == ""
+    code, out, err = await run_to_exit("--port", "0", "--state-dir", str(state), timeout=20)   # the TUI, too
+    _one_line_error(code, err, str(db), "--reset-state")
     kept = db.read_bytes() if db.is_file() else None
     serve = await start_serve("--upstream", upstream.url, "--state-dir", str(state), "--reset-state")
     try:
