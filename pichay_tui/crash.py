@@ -33,15 +33,19 @@ def log_dir() -> Path:
 def write_log(exc: BaseException, argv: list[str] | None = None) -> Path:
     """Write the traceback (and the command line) to a new file; return its path."""
     path = log_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"pichay-tui {' '.join(argv if argv is not None else sys.argv[1:])}\n\n")
-        f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    from .core.redact import redact_argv, redact_text
+
+    with open(path, "w", encoding="utf-8") as f:         # no token or ?key= in it: a log is a file we write
+        f.write(f"pichay-tui {' '.join(redact_argv(argv if argv is not None else sys.argv[1:]))}\n\n")
+        f.write(redact_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
     return path
 
 
 def report(exc: BaseException, argv: list[str] | None = None) -> int:
     """Print the one-line message for an unhandled exception and return the exit status."""
-    first = (str(exc).strip().splitlines() or [""])[0]
+    from .core.redact import redact_text
+
+    first = redact_text((str(exc).strip().splitlines() or [""])[0])
     what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
     try:
         where = f"traceback in {write_log(exc, argv)}"

@@ -40,3 +40,23 @@ def pseudonym(value: str) -> str:
     if value.startswith(PSEUDONYM_PREFIX):
         return value
     return PSEUDONYM_PREFIX + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:24]
+
+
+SECRET_OPTIONS = ("--control-token",)
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """A command line fit for a log: the values of secret options (`--control-token T`, `--control-token=T`) masked."""
+    out, mask_next = [], False
+    for a in argv:
+        if mask_next:
+            out.append(MASK)
+            mask_next = False
+        elif a in SECRET_OPTIONS:
+            out.append(a)
+            mask_next = True
+        elif a.split("=", 1)[0] in SECRET_OPTIONS and "=" in a:
+            out.append(a.split("=", 1)[0] + "=" + MASK)
+        else:
+            out.append(redact_text(a))
+    return out

@@ -64,3 +64,24 @@ async def test_planted_secrets_reach_no_written_file(upstream, tmp_path):
     assert code == 0, err
     [s] = orjson.loads(out)["sessions"]
     assert s["request_count"] == 6 and s["name"] == s["session"]
+
+
+def test_a_crash_log_holds_no_control_token_or_query_key(tmp_path):
+    """The crash log (a file we write) gets the command line and the traceback: the token and ?key= are masked."""
+    import subprocess
+    import sys
+
+    token = "T0ken-" + "s" * 40
+    breakage = ("import pichay_tui.proxy.server as m\n"
+                "async def boom(self): raise RuntimeError('upstream http://h/v1?key=QSECRET-crash failed')\n"
+                "m.ProxyServer.start = boom\n")
+    argv = ["serve", "--port", "0", "--control-token", token, "--upstream", "http://h/?api_key=QSECRET-argv"]
+    p = subprocess.run([sys.executable, "-c", f"{breakage}from pichay_tui.cli import main\nmain({argv!r})"],
+                       capture_output=True, text=True, timeout=60,
+                       env={**__import__("os").environ, "XDG_STATE_HOME": str(tmp_path / "state")})
+    assert p.returncode == 70, p.stderr
+    [log] = list((tmp_path / "state" / "pichay-tui").glob("crash-*.log"))
+    text = log.read_text()
+    assert "RuntimeError" in text and "--control-token [redacted]" in text
+    for secret in (token, "QSECRET-crash", "QSECRET-argv"):
+        assert secret not in text and secret not in p.stderr
