@@ -53,10 +53,17 @@ def page_hash(blk: dict[str, Any]) -> str:
     return content_hash(blk)
 
 
+def as_blocks(content: Any) -> Any:
+    """A message's content as a list of blocks: a plain string is the same text as one text block."""
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
 def message_fp(msg: dict[str, Any]) -> str:
-    """A message's cache-marker-free fingerprint (role and content)."""
+    """A message's fingerprint (role and content) that ignores cache markers and the string-vs-text-block encoding
+    (Claude Code 2.0.77 sends its first message as blocks with cache_control once, then as a plain string)."""
     known = _known(msg, "fp")
-    return known if known is not None else content_hash({"role": msg.get("role"), "content": msg.get("content")})
+    return known if known is not None else \
+        content_hash({"role": msg.get("role"), "content": as_blocks(msg.get("content"))})
 
 
 def result_lines(blk: dict[str, Any]) -> int:

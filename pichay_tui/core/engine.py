@@ -17,13 +17,16 @@ from .engine_state import StateMixin
 from .config import PagerConfig
 from .events import Event
 from .exchange import ResponseSummary
-from .identity import client_label, client_session_key, first_message_fp, is_continuation, system_fp
+from .identity import (agent_signature, client_label, client_session_key, first_message_fp, is_continuation,
+                       system_fp)
 from .outbound import build_outbound, pressure_note
+from .pages import Kind
 from .pager import Pager
 from .policy import PolicyContext, make_policy
 from .session import Session
 from .store import BackingStore, MemoryStore
 from .tokens import TokenCounter
+from .tool_classes import SUBAGENT_TOOLS
 
 
 @dataclass(slots=True)
@@ -91,30 +94,57 @@ class Engine(CooperativeMixin, StateMixin):
         self._emit(ev.ENGINE_FAILED, s, {"where": where, "error": error})
 
     # ---- sessions ----
+    def _lookup(self, body: dict[str, Any], ckey: str | None, fp: str) -> tuple[Session | None, str]:
+        """The session this request belongs to, if known, and its identity key (first message + agent signature).
+
+        The same first message with another system prompt or tool set is another agent (Claude Code's warm-ups all
+        say "Warmup"), unless the request continues that agent's history (a client may add tools mid-conversation).
+        """
+        key = fp + "|" + agent_signature(body)
+        sid = self._by_fp.get((ckey, key))
+        if sid:
+            return self.sessions[sid], key
+        messages = body.get("messages") or []
+        for (ck, k), sid in self._by_fp.items():
+            if ck == ckey and k.split("|", 1)[0] == fp and self.sessions[sid].extended_by(messages):
+                return self.sessions[sid], key
+        return None, key
+
     def _resolve(self, body: dict[str, Any], headers: Mapping[str, str], fp: str) -> Session:
         ckey = client_session_key(body, headers)
-        sid = self._by_fp.get((ckey, fp))
-        if sid:
-            return self.sessions[sid]
+        s, key = self._lookup(body, ckey, fp)
+        if s is not None:
+            self._by_fp[(ckey, key)] = s.id
+            return s
         known = self._by_client.get(ckey or "", [])
         if ckey and known and is_continuation(body):
-            s = self.sessions[known[0]]          # auto-compact: same conversation, new epoch
-            self._by_fp[(ckey, fp)] = s.id
+            s = self.sessions[self._main_of(known)]     # auto-compact: same conversation, new epoch
+            self._by_fp[(ckey, key)] = s.id
             return s
-        sid = "s" + short_id(f"{ckey}|{fp}")[1:7]
-        parent = known[0] if known else None
+        sid = "s" + short_id(f"{ckey}|{key}")[1:7]
+        parent = self._main_of(known) if known else None
         label = client_label(headers) + (" subagent" if parent else "")
         s = Session(sid, label, self.config, self.counter, self._emit, parent=parent)
         s.first_fp, s.system_fp = fp, system_fp(body)
         self.sessions[sid] = s
-        self._by_fp[(ckey, fp)] = sid
+        self._by_fp[(ckey, key)] = sid
         if ckey:
             self._by_client.setdefault(ckey, []).append(sid)
         self._emit(ev.SESSION_STARTED, s, {"client": label, "parent": parent, "client_key": bool(ckey)})
         return s
 
+    def _main_of(self, known: list[str]) -> str:
+        """The parent for a new conversation under this client id: the first that can spawn subagents, else the
+        first (warm-up agents, which cannot spawn any, may arrive before the main conversation)."""
+        for sid in known:
+            s = self.sessions[sid]
+            if any(s.pages[p].address in SUBAGENT_TOOLS for p in s.header_ids
+                   if p in s.pages and s.pages[p].kind is Kind.TOOL_DEF):
+                return sid
+        return known[0]
+
     def find_session(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Session | None:
-        return self.sessions.get(self._by_fp.get((client_session_key(body, headers or {}), first_message_fp(body)), ""))
+        return self._lookup(body, client_session_key(body, headers or {}), first_message_fp(body))[0]
 
     def session(self, sid: str | None) -> Session:
         if sid:

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import orjson
 
-from .blocks import content_hash, message_fp
+from .blocks import as_blocks, content_hash, message_fp
 from .redact import pseudonym
 
 _SESSION_RE = re.compile(r"_session_([0-9A-Za-z-]+)")
@@ -45,12 +45,18 @@ def client_label(headers: Mapping[str, str]) -> str:
 
 def first_message_fp(body: dict[str, Any]) -> str:
     messages = body.get("messages") or []
-    first = messages[0] if messages else {}
-    return message_fp(first)
+    return message_fp(messages[0] if messages else {})
 
 
 def system_fp(body: dict[str, Any]) -> str:
     return content_hash(body.get("system") or "")
+
+
+def agent_signature(body: dict[str, Any]) -> str:
+    """Which agent is talking: its system prompt and tool names. Claude Code's warm-up agents (Bash, Explore, Plan)
+    all open with the text "Warmup"; only this tells their conversations apart."""
+    tools = sorted(str(t.get("name")) for t in body.get("tools") or [] if isinstance(t, dict))
+    return content_hash([as_blocks(body.get("system") or ""), tools])
 
 
 def is_continuation(body: dict[str, Any]) -> bool:

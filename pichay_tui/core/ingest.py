@@ -64,6 +64,11 @@ class IngestMixin:
     def message_fp(self, msg: dict) -> str:
         return message_fp(msg)
 
+    def extended_by(self, messages: list[dict]) -> bool:
+        """True when `messages` continues this session's history (the last message seen is still in place)."""
+        n = len(self._msg_fp)
+        return 0 < n < len(messages) and bool(self._msg_fp[-1]) and message_fp(messages[n - 1]) == self._msg_fp[-1]
+
     def find_divergence(self, messages: list[dict], first_fp: str | None = None) -> int:
         """Index of the first message that differs from the previous request; len(prev) when only appended."""
         prev_n = len(self._msg_fp)

@@ -27,6 +27,7 @@ DEFAULT_CLASSES: dict[str, str] = {
 }
 MCP_DEFAULT = ADDRESSABLE        # mcp__server__tool: may be costly or have side effects
 OTHER_DEFAULT = ADDRESSABLE      # a tool we do not know: when unsure, keep an address
+SUBAGENT_TOOLS = frozenset({"Task", "Agent"})      # a conversation offering these can spawn subagents
 CHEAP_REREAD = frozenset({"Read", "NotebookRead", "Grep", "Glob", "LS", "read_file", "view"})
 
 

@@ -11,6 +11,7 @@ from .script import Final, Parallel, get_script, make_tool_id
 from .view import RequestView
 
 SIDE_REPLY = "Simulated session"  # answer to side requests without tools (titles, probes, quota checks)
+WARMUP_REPLY = "Ready."           # answer to a one-word warm-up ("Warmup"), as a real model gives: text, no tools
 WORKDIR_RE = re.compile(r"Primary working directory: (\S+)")
 
 
@@ -52,6 +53,8 @@ def decide(body: dict[str, Any], default_script: str = "coding", workdir: str | 
     view = RequestView(body)
     if not view.tool_names:
         return Reply([_text_block(SIDE_REPLY)], "end_turn")
+    if view.is_warmup():                  # a warm-up stays one request: short text, no tool calls
+        return Reply([_text_block(WARMUP_REPLY)], "end_turn")
     name = choose_script(view, default_script)
     script = get_script(name, choose_workdir(view, workdir))
     last = view.last_step()

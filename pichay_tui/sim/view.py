@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 SIM_ID_RE = re.compile(r"toolu_sim_(\d{4,})_([0-9a-f]{8})")
+REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
 
 
 def parse_step(tool_id: str) -> int | None:
@@ -98,6 +99,14 @@ class RequestView:
         for msg in self.messages:
             parts.append(block_text(msg.get("content")))
         return "\n".join(parts)
+
+    def is_warmup(self) -> bool:
+        """A cache warm-up: one user message whose own words (reminders aside) are a single word, no task and no
+        tool results (Claude Code's Bash/Explore/Plan agents send "Warmup"); the real API answers it with a line."""
+        if len(self.messages) != 1 or self.messages[0].get("role") != "user" or self.results:
+            return False
+        words = REMINDER_RE.sub(" ", "\n".join(self.user_texts)).split()
+        return len(words) == 1 and not words[0].startswith("[sim-")
 
     def tag(self, name: str) -> str | None:
         """Value of a `[sim-NAME:value]` tag (or '' for `[sim-NAME]`) in the user's own texts."""
