@@ -27,8 +27,8 @@ def policy_table(title: str, paths: list[str]) -> None:
               f"{t['context_tokens_end']:,} | {t['faults']} | {t['evictions']} |")
     t = res.totals(policies[0])
     print(f"| *no pager* | {t['no_pager_usd']:.3f} | | {t['no_pager_usd'] / t['bound']['usd']:.3f} | | | |")
-    print(f"| *cache bound* | {t['bound']['usd']:.3f} | {100 * (t['bound']['usd'] - t['no_pager_usd']) / t['no_pager_usd']:+.1f} %"
-          " | 1.000 | | | |")
+    b, none = t["bound"]["usd"], t["no_pager_usd"]
+    print(f"| *cache bound* | {b:.3f} | {100 * (b - none) / none:+.1f} % | 1.000 | | | |")
 
 
 def validation_table(title: str, paths: list[str]) -> None:

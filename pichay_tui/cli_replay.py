@@ -143,8 +143,11 @@ def print_report(analysis, console, compare: bool) -> None:
               help="Round-trip cost of a fault in tokens, for the cost metric.")
 @click.option("--no-bound", is_flag=True, help="Skip the clairvoyant bound (one replay pass less per input).")
 @click.option("--no-fault-pinning", is_flag=True, help="Disable the engine's fault-driven pinning.")
+@click.option("--prices", "prices_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSON price table {model: {input, write_5m, write_1h, read, output, min_cacheable}} in USD per "
+                   "million tokens, merged over the built-in one (docs/cache.md).")
 def analyze_command(files, as_json, policy, age_threshold, min_size, zones, policy_arg, compare, fault_overhead,
-                    no_bound, no_fault_pinning) -> None:
+                    no_bound, no_fault_pinning, prices_file) -> None:
     """Replay FILE... (recordings, reference-proxy logs, Claude Code transcripts) and report paging figures."""
     from rich.console import Console
 
@@ -160,6 +163,14 @@ def analyze_command(files, as_json, policy, age_threshold, min_size, zones, poli
             _config(p, age_threshold, min_size, zones, policy_arg)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--policy/--compare")
+    prices = None
+    if prices_file:
+        from .core.prices import load_prices
+
+        try:
+            prices = load_prices(prices_file)
+        except (ValueError, TypeError) as e:
+            raise click.BadParameter(f"{prices_file}: {e}", param_hint="--prices")
     sources = load_inputs(files)
     files = list(sources)
     console = Console(stderr=as_json)
@@ -174,10 +185,10 @@ def analyze_command(files, as_json, policy, age_threshold, min_size, zones, poli
                       console=console, transient=True) as prog:
             task = prog.add_task("frames", total=total)
             result = analyze(list(files), policies, base, bound=not no_bound, fault_overhead=fault_overhead,
-                             sources=sources, progress=lambda n: prog.advance(task, n))
+                             sources=sources, progress=lambda n: prog.advance(task, n), prices=prices)
     else:
         result = analyze(list(files), policies, base, bound=not no_bound, fault_overhead=fault_overhead,
-                         sources=sources)
+                         sources=sources, prices=prices)
     if as_json:
         sys.stdout.write(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
         return

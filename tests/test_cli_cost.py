@@ -56,3 +56,21 @@ def test_installed_analyze_table_shows_dollars():
                        capture_output=True, text=True, timeout=300, env=env)
     assert p.returncode == 0, p.stderr
     assert "spend $" in p.stdout and "cache_aware" in p.stdout and "no pager" in p.stdout
+
+
+def test_installed_analyze_takes_a_price_table(tmp_path):
+    """Prices are configuration: doubling every price of the sample's model doubles the spend."""
+    base = subprocess.run([pichay(), "analyze", str(SAMPLES / "coding.jsonl"), "--json"], capture_output=True,
+                          text=True, timeout=300)
+    table = tmp_path / "prices.json"
+    table.write_text(json.dumps({"default": {"input": 6, "write_5m": 7.5, "write_1h": 12, "read": 0.6, "output": 30}}))
+    doubled = subprocess.run([pichay(), "analyze", str(SAMPLES / "coding.jsonl"), "--json", "--prices", str(table)],
+                             capture_output=True, text=True, timeout=300)
+    assert base.returncode == 0 and doubled.returncode == 0, doubled.stderr
+    a, b = json.loads(base.stdout)["totals"], json.loads(doubled.stdout)["totals"]
+    assert b["cost"]["usd"] == pytest.approx(2 * a["cost"]["usd"], rel=1e-4)
+    assert b["bound"]["usd"] == pytest.approx(2 * a["bound"]["usd"], rel=1e-4)
+    table.write_text("{not json")
+    bad = subprocess.run([pichay(), "analyze", str(SAMPLES / "coding.jsonl"), "--prices", str(table)],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--prices" in bad.stderr

@@ -12,8 +12,10 @@ from typing import Any, Callable, Iterable
 
 from . import events as ev
 from .cache_bound import cache_bound
-from .cache_cost import CacheLedger, as_sent_ledger, live_config, observe, reference_pass, request_rows, session_spend, validation
+from .cache_cost import (CacheLedger, as_sent_ledger, live_config, new_ledger, observe, reference_pass, request_rows,
+                         session_spend, validation)
 from .cache_model import Calibration, ShapeBuilder
+from .prices import PRICES, Price
 from .clairvoyant import DEFAULT_FAULT_OVERHEAD, Bound, CostMeter
 from .config import PagerConfig
 from .replay import Replayer, ReplaySource, load_source
@@ -69,11 +71,12 @@ class CacheReference:
 
 def run_policy(source: ReplaySource, config: PagerConfig, *, counter: TokenCounter | None = None,
                bound: Bound | None = None, fault_overhead: int = DEFAULT_FAULT_OVERHEAD,
-               progress: Callable[[int], None] | None = None, cache: CacheReference | None = None) -> dict[str, Any]:
+               progress: Callable[[int], None] | None = None, cache: CacheReference | None = None,
+               prices: dict[str, Price] | None = None) -> dict[str, Any]:
     """Replay one input under one configuration; returns {"policy", "sessions": [...], "totals": {...}}."""
     rp = Replayer(source, config, counter=counter, snapshot_every=1 << 30, keep_outbound=True)
     meter = CostMeter(rp.engine, rp.counter, fault_overhead)
-    ledger = CacheLedger((cache.builder if cache else None) or ShapeBuilder(rp.counter))
+    ledger = new_ledger((cache.builder if cache else None) or ShapeBuilder(rp.counter), source, prices)
     accs: dict[str, _Acc] = {}
     pins: dict[str, int] = {}
     rp.subscribe(lambda e: pins.__setitem__(e.session, pins.get(e.session, 0) + 1)
@@ -135,16 +138,17 @@ def run_policy(source: ReplaySource, config: PagerConfig, *, counter: TokenCount
             "side_requests": 0,
         })
         _add_cache(sessions[-1], sent.get(sid, []), ref.get(sid), cals.get(sid) or cals.get("") or Calibration(),
-                   cache.bound_usd.get(sid) if cache else None, sent_live.get(sid))
+                   cache.bound_usd.get(sid) if cache else None, sent_live.get(sid), prices)
     totals = totals_of(sessions)
     totals["side_requests"] = side
     return {"policy": eng.policy.name, "sessions": sessions, "totals": totals}
 
 
 def _add_cache(s: dict[str, Any], reqs: list, ref: list | None, cal: Calibration,
-               bound_usd: dict[str, Any] | None, live: list | None = None) -> None:
+               bound_usd: dict[str, Any] | None, live: list | None = None,
+               prices: dict[str, Price] | None = None) -> None:
     """Dollars under the cache model beside the token metric: spend, per-request usage, validation, bound."""
-    spend = session_spend(reqs, s["cost"]["faults"], cal)
+    spend = session_spend(reqs, s["cost"]["faults"], cal, prices or PRICES)
     s["cost"]["usd"] = spend["usd"]
     s["context_tokens_end"] = spend["context_tokens_end"]
     s["spend"] = {**spend, "calibration": cal.to_dict()}
@@ -223,7 +227,8 @@ class Analysis:
 def analyze(paths: Iterable[str], policies: list[str], base: PagerConfig | None = None, *,
             bound: bool = True, fault_overhead: int = DEFAULT_FAULT_OVERHEAD,
             counter: TokenCounter | None = None, progress: Callable[[int], None] | None = None,
-            sources: dict[str, ReplaySource] | None = None) -> Analysis:
+            sources: dict[str, ReplaySource] | None = None,
+            prices: dict[str, Price] | None = None) -> Analysis:
     """Analyze each path under each policy (plus one keep-everything pass per input for the bound)."""
     base = base or PagerConfig()
     counter = counter or TokenCounter()
@@ -237,9 +242,9 @@ def analyze(paths: Iterable[str], policies: list[str], base: PagerConfig | None 
         b, cache = None, None
         if bound:
             builder = ShapeBuilder(counter)
-            b, facts, _, ledger, places = reference_pass(src, base, counter, fault_overhead, builder)
+            b, facts, _, ledger, places = reference_pass(src, base, counter, fault_overhead, builder, prices)
             live = live_config(src)
-            as_sent = as_sent_ledger(src, live, counter, builder) if live is not None else None
+            as_sent = as_sent_ledger(src, live, counter, builder, prices) if live is not None else None
             cals = (as_sent or ledger).calibrations()
             ledger.bill(cals)
             if as_sent is not None:
@@ -250,7 +255,8 @@ def analyze(paths: Iterable[str], policies: list[str], base: PagerConfig | None 
                 progress(len(src.frames))
         for p in policies:
             result.runs[p].append(run_policy(src, base.with_(policy=p), counter=counter, bound=b,
-                                             fault_overhead=fault_overhead, progress=progress, cache=cache))
+                                             fault_overhead=fault_overhead, progress=progress, cache=cache,
+                                             prices=prices))
     return result
 
 

@@ -39,10 +39,12 @@ class CacheLedger:
     builder: ShapeBuilder
     requests: list[SentRequest] = field(default_factory=list)
     prices: dict[str, Price] = field(default_factory=lambda: PRICES)
+    assume_breakpoints: bool = False          # the input format drops cache_control (see ShapeBuilder.shape)
 
     def add(self, session: str, n: int, ts: float, body: dict[str, Any], usage: dict[str, Any] | None) -> None:
         out = int((usage or {}).get("output_tokens") or 0)
-        self.requests.append(SentRequest(session, n, ts, self.builder.shape(body), usage_of(usage), out))
+        shape = self.builder.shape(body, self.assume_breakpoints)
+        self.requests.append(SentRequest(session, n, ts, shape, usage_of(usage), out))
 
     def calibrations(self) -> dict[str, Calibration]:
         pairs: dict[str, list[tuple[int, int]]] = {}
@@ -130,6 +132,14 @@ class PagePlace:
     #                                   with it), so a policy could hide it before the model saw it
 
 
+ASSUMED_BREAKPOINT_FORMATS = ("cc-transcript",)   # importers whose bodies lose cache_control
+
+
+def new_ledger(builder: ShapeBuilder, source: Any, prices: dict[str, Price] | None = None) -> CacheLedger:
+    return CacheLedger(builder, prices=prices or PRICES,
+                       assume_breakpoints=getattr(source, "format", "") in ASSUMED_BREAKPOINT_FORMATS)
+
+
 def recorded_usage(frame: Any) -> dict[str, Any] | None:
     """The usage recorded for a frame's own request, as the upstream reported it (not rescaled to another policy)."""
     for kind, item in frame.after:
@@ -146,8 +156,8 @@ def observe(ledger: CacheLedger, result: Any, body: dict[str, Any] | None, frame
 
 
 def reference_pass(source: Any, config: Any, counter: Any, rt: int = DEFAULT_FAULT_OVERHEAD,
-                   builder: ShapeBuilder | None = None) -> tuple[Any, list[PageFact], Any, CacheLedger,
-                                                                 dict[tuple[str, str], PagePlace]]:
+                   builder: ShapeBuilder | None = None, prices: dict[str, Price] | None = None
+                   ) -> tuple[Any, list[PageFact], Any, CacheLedger, dict[tuple[str, str], PagePlace]]:
     """The keep-everything replay: the token bound's facts, the ledger of the client's own bytes, page places."""
     from . import events as ev
     from .clairvoyant import CostMeter, clairvoyant_bound
@@ -156,7 +166,7 @@ def reference_pass(source: Any, config: Any, counter: Any, rt: int = DEFAULT_FAU
     cfg = config.with_(policy="none", mode="page", fault_pinning=False)
     rp = Replayer(source, cfg, counter=counter, measure_bytes=False, snapshot_every=1 << 30, keep_outbound=True)
     meter = CostMeter(rp.engine, rp.counter, rt)
-    ledger = CacheLedger(builder or ShapeBuilder(rp.counter))
+    ledger = new_ledger(builder or ShapeBuilder(rp.counter), source, prices)
     places: dict[tuple[str, str], PagePlace] = {}
 
     fresh: dict[str, list[PagePlace]] = {}
@@ -197,12 +207,13 @@ def live_config(source: Any) -> Any:
         return None
 
 
-def as_sent_ledger(source: Any, config: Any, counter: Any, builder: ShapeBuilder) -> CacheLedger:
+def as_sent_ledger(source: Any, config: Any, counter: Any, builder: ShapeBuilder,
+                   prices: dict[str, Price] | None = None) -> CacheLedger:
     """Replay under the live configuration: the bytes that produced the recorded usage (for calibration/validation)."""
     from .replay import Replayer
 
     rp = Replayer(source, config, counter=counter, measure_bytes=False, snapshot_every=1 << 30, keep_outbound=True)
-    ledger = CacheLedger(builder)
+    ledger = new_ledger(builder, source, prices)
     while not rp.at_end:
         r = rp.step()
         observe(ledger, r, r.outbound, source.frames[r.index])

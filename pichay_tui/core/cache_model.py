@@ -78,7 +78,10 @@ class ShapeBuilder:
             self._memo[id(block)] = (block, digest, tokens)
         return digest, tokens, ttl
 
-    def shape(self, body: dict[str, Any]) -> Shape:
+    def shape(self, body: dict[str, Any], assume_breakpoints: bool = False) -> Shape:
+        """The request's Shape. `assume_breakpoints`: the input dropped `cache_control` (Claude Code transcripts), so
+        when a request has none, place them where Claude Code does — the last system block and the last block of
+        each of the last two messages."""
         items: list[tuple[str, Any]] = [("tool", t) for t in body.get("tools") or []]
         system = body.get("system")
         if isinstance(system, str):
@@ -107,6 +110,12 @@ class ShapeBuilder:
         top = body.get("cache_control")
         if isinstance(top, dict) and items and not any(i == len(items) - 1 for i, _ in bps):
             bps.append((len(items) - 1, TTL_1H if top.get("ttl") == "1h" else TTL_5M))   # automatic caching
+        if assume_breakpoints and not bps and items:
+            sys_end = (offsets[0] if offsets else len(items)) - 1
+            marks = {sys_end} if sys_end >= 0 and items[sys_end][0] == "system" else set()
+            marks.update(o - 1 for o in offsets[-2:][1:] if o > 0)       # last block of the second-to-last message
+            marks.add(len(items) - 1)
+            bps = [(i, TTL_5M) for i in sorted(marks)]
         return Shape(str(body.get("model") or ""), digests, cum, bps[-4:], total, offsets)
 
 

@@ -106,3 +106,14 @@ def test_calibration_recovers_offset_and_scale():
     assert c.a == pytest.approx(15_000, abs=2) and c.b == pytest.approx(0.8, abs=1e-3)
     assert Calibration.fit([]).b == 1.0
     assert Calibration.fit([(1000, 1500)]).tokens(1000) == 1500
+
+
+def test_assumed_breakpoints_follow_claude_code_when_the_input_dropped_them():
+    b = body(5, system_bp=False, last_bp=False)
+    sb = ShapeBuilder()
+    assert sb.shape(b).breakpoints == []
+    shape = sb.shape(b, assume_breakpoints=True)
+    # system block 0; messages are blocks 1..5: the last block of the 4th and of the 5th message
+    assert [i for i, _ in shape.breakpoints] == [0, 4, 5]
+    marked = body(5)
+    assert sb.shape(marked, assume_breakpoints=True).breakpoints == sb.shape(marked).breakpoints

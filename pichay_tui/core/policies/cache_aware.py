@@ -9,7 +9,8 @@ page is about what it has been so far (Lindy), so this is rent-or-buy — keep p
 re-write, then buy. It makes sweeps batch: one re-write pays for every page behind the frontier, and a fresh page
 right behind the end of the prompt (a tiny re-write) goes at once. A page is only worth evicting if its saving over
 the expected rest of the session (horizon: as many requests as so far, `horizon_min` 8 to `horizon_max` 200; for an
-address read again before, its usual gap between reads) beats the expected fault, P(reuse) · (T + RT) · write, with P(reuse) as in cost_aware (0 for a stale duplicate). The policy picks the frontier q that maximises Σ value(p) over the
+address read again before, its usual gap between reads) beats the expected fault, P(reuse) · (T + RT) · write, with
+P(reuse) as in cost_aware (0 for a stale duplicate). The policy picks the frontier q that maximises Σ value(p) over the
 positive-value pages at or after q minus rewrite(q), and evicts them in one batch — or nothing when no frontier pays.
 The cache is cold (rewrite 0) after an idle gap longer than the TTL (`ttl`, 300 s) and after the client rewrote its
 whole history (a compaction, /clear): those sweeps evict every page worth evicting. When the client changed a block
@@ -46,7 +47,7 @@ class CacheAwarePolicy:
         self.access = AccessTracker()
         self.seen: dict[str, tuple[float, int]] = {}      # session -> (timestamp, epoch) of the previous sweep
         self.since: dict[tuple[str, str], int] = {}       # (session, page) -> request it first was a candidate
-        self.first_seen: dict[tuple[str, str], int] = {}  # (session, address) -> request its first result was a candidate
+        self.first_seen: dict[tuple[str, str], int] = {}  # (session, address) -> request it first had a candidate
         self.cleared: dict[str, tuple[int, set[str]]] = {}  # session -> (client clears counted, pages known cleared)
 
     def client_change(self, ctx: PolicyContext) -> int | None:
