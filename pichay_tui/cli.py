@@ -13,7 +13,7 @@ from . import __version__
 from .cli_options import build_options, proxy_options
 from .errors import StartupError
 
-SUBCOMMAND_MODULES = ("cli_serve", "cli_tui", "cli_replay", "cli_tools")
+SUBCOMMAND_MODULES = ("cli_serve", "cli_tui", "cli_replay", "cli_tools", "cli_upstream")
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -156,10 +156,3 @@ async def run_upstream(app: Any, host: str = "127.0.0.1", port: int = 0,
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 5)
         sock.close()
-
-
-def serve_upstream(host: str = "127.0.0.1", port: int = 8787, script: str = "coding",
-                   workdir: str | Path | None = None, **kwargs: Any) -> None:
-    """Blocking: run the fake upstream until interrupted (for a CLI command)."""
-    app = create_upstream_app(script=script, workdir=workdir, **kwargs)
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")).run()

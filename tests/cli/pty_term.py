@@ -16,6 +16,7 @@ from typing import Callable
 import pexpect
 import pyte
 
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 KEYS = {"right": "\x1b[C", "left": "\x1b[D", "up": "\x1b[A", "down": "\x1b[B", "home": "\x1b[H", "end": "\x1b[F",
         "enter": "\r", "escape": "\x1b", "tab": "\t", "space": " "}
 
@@ -72,6 +73,10 @@ class Term:
 
     def text(self) -> str:
         return "\n".join(self.rows())
+
+    def plain(self) -> str:
+        """Everything the command wrote, without escape sequences (for output longer than the screen)."""
+        return ANSI.sub("", bytes(self.raw).decode("utf-8", "replace")).replace("\r\n", "\n")
 
     def wait_for(self, what: str | Callable[[str], bool], timeout: float = 60.0) -> str:
         """Pump until the screen shows `what` (a regex, or a predicate on the screen text); return the screen."""
