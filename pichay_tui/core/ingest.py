@@ -100,6 +100,8 @@ class IngestMixin:
                 continue
             self.set_state(page, PageState.CLEARED)
             self.stats.cleared_by_client += 1
+            if self.overrides.pop(page.id, None) is not None:     # we served it; the client's clear now shows
+                self.set_sub(page, False)
             if page.pos >= 0:
                 self.fen.set(page.pos, self._counter.count(result_text(blk.get("content"))))
             self.emit(ev.PAGE_CLEARED_BY_CLIENT, {"page": page.id, "tokens": page.tokens, "reason": "microcompact"})

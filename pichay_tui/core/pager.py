@@ -71,6 +71,8 @@ class Pager:
 
     def keep_original(self, page: Page, messages: list[dict]) -> None:
         """Store a resident page's content now (a notice refers to it; a notice itself is never stored)."""
+        if page.state.is_out:                # evicted pages are stored already; a client-cleared one is gone
+            return
         blk = self.s.overrides.get(page.id) or self.s.block_at(messages, page)
         if blk is not None and (page.id in self.s.overrides or not self.s.unchanged_notice(blk)):
             self.store.put(page.content_hash, strip_cache_control(blk))
