@@ -43,7 +43,7 @@ class CacheLedger:
 
     def add(self, session: str, n: int, ts: float, body: dict[str, Any], usage: dict[str, Any] | None) -> None:
         out = int((usage or {}).get("output_tokens") or 0)
-        shape = self.builder.shape(body, self.assume_breakpoints)
+        shape = self.builder.shape(body, self.assume_breakpoints, key=session)
         self.requests.append(SentRequest(session, n, ts, shape, usage_of(usage), out))
 
     def calibrations(self) -> dict[str, Calibration]:

@@ -117,3 +117,22 @@ def test_assumed_breakpoints_follow_claude_code_when_the_input_dropped_them():
     assert [i for i, _ in shape.breakpoints] == [0, 4, 5]
     marked = body(5)
     assert sb.shape(marked, assume_breakpoints=True).breakpoints == sb.shape(marked).breakpoints
+
+
+def test_incremental_shapes_equal_shapes_built_from_scratch():
+    """The per-session reuse of shared blocks (by identity) changes nothing: every shape equals a fresh build."""
+    from pathlib import Path
+
+    from pichay_tui.core.config import PagerConfig
+    from pichay_tui.core.replay import Replayer, load_source
+
+    sample = Path(__file__).resolve().parents[2] / "sample_sessions" / "long_thrash.jsonl.xz"
+    rp = Replayer(load_source(sample), PagerConfig(policy="fifo", age_threshold=2), keep_outbound=True,
+                  snapshot_every=1 << 30)
+    inc = ShapeBuilder()
+    for _ in range(60):
+        r = rp.step()
+        a = inc.shape(r.outbound, key=r.session_id)
+        b = ShapeBuilder(inc.counter).shape(r.outbound)
+        assert (a.digests, a.cum, a.breakpoints, a.total, a.msg_offsets) == \
+            (b.digests, b.cum, b.breakpoints, b.total, b.msg_offsets)
