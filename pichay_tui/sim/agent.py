@@ -72,7 +72,7 @@ class SimulatedAgent:
 
     def __init__(self, base_url: str, workdir: Path | str, script: str | None = "coding", prompt: str | None = None,
                  session_metadata: dict[str, Any] | None = None, stream: bool = True, model: str = "claude-sim-1",
-                 max_turns: int = 400, on_exchange: Hook | None = None, unchanged_notice: bool = False,
+                 max_turns: int = 400, on_exchange: Hook | None = None, unchanged_notice: bool | str = False,
                  retries: int = 2, timeout: float = 60.0, session_id: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.workdir = Path(workdir).resolve()

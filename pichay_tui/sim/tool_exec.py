@@ -17,9 +17,12 @@ class ToolError(Exception):
 
 
 class ToolExecutor:
-    """Runs Read/Bash/Edit/Write/Grep/Glob/TodoWrite (and Task through a callback) inside `workdir`."""
+    """Runs Read/Bash/Edit/Write/Grep/Glob/TodoWrite (and Task through a callback) inside `workdir`.
 
-    def __init__(self, workdir: Path | str, unchanged_notice: bool = False,
+    `unchanged_notice`: answer a whole re-read of an unchanged file with a notice, as Claude Code does (True: its
+    older wording; a string: that wording, e.g. 2.1.197's "Wasted call — file unchanged since your last Read…")."""
+
+    def __init__(self, workdir: Path | str, unchanged_notice: bool | str = False,
                  subagent: Callable[[dict[str, Any]], Awaitable[str]] | None = None) -> None:
         self.workdir = Path(workdir).resolve()
         self.unchanged_notice = unchanged_notice
@@ -55,7 +58,7 @@ class ToolExecutor:
         offset, limit = int(inp.get("offset") or 1), int(inp.get("limit") or 2000)
         whole = offset <= 1 and "limit" not in inp
         if whole and self.unchanged_notice and self.last_read.get(str(path)) == text:
-            return UNCHANGED_NOTICE
+            return self.unchanged_notice if isinstance(self.unchanged_notice, str) else UNCHANGED_NOTICE
         if not text:
             return "<system-reminder>Warning: the file exists but the contents are empty.</system-reminder>"
         lines = text.split("\n")
