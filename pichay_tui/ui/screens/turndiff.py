@@ -98,8 +98,11 @@ class TurnDiffScreen(Screen):
             text += " · cache cold anyway: no extra cost"
         head.add_row("cache (predicted)", Text(text, style="red" if pred and rw else "green"))
         o = r.observed or {}
-        head.add_row("cache (observed)", f"read {o.get('cache_read_input_tokens', 0):,} · written "
+        ours = self.app.vm.observed_usage_is_ours
+        head.add_row("cache (observed)" if ours else "cache (recorded)",
+                     f"read {o.get('cache_read_input_tokens', 0):,} · written "
                      f"{o.get('cache_creation_input_tokens', 0):,} · uncached {o.get('input_tokens', 0):,}"
+                     + ("" if ours else " — billed the recording's bytes, not this replay's (scaled)")
                      if o else "no usage reported yet")
         changes = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
         changes.add_column("", width=2)
