@@ -137,8 +137,12 @@ class ReplayScreen(MainScreen):
     def on_mount(self) -> None:
         from .widgets.header import HeaderBar
 
+        # Textual runs MainScreen.on_mount after this one (handlers run per class of the MRO): calling it here too
+        # set the pane titles twice, the second time behind the title cache, so they lost their counts
+        from .widgets.gauge import MemoryGauge
+
         self.query_one(HeaderBar).offline = ""
-        super().on_mount()
+        self.query_one(MemoryGauge).empty_text = "frame 0: no request applied yet — → steps to the first one"
         self.call_after_refresh(self.app.moved)       # the timeline and status from frame 0 on, at the real width
 
     def on_resize(self) -> None:
@@ -155,14 +159,14 @@ class ReplayScreen(MainScreen):
             line.append(ch, style=TIMELINE_STYLE.get(ch, "grey35"))
         line.append("\n")
         line.append(status, style="grey70")
-        line.append("   e eviction", style="dark_orange")
+        line.append("   e evict", style="dark_orange")
         line.append(" · ", style="grey42")
         line.append("F fault", style="bold red")
         line.append(" · ", style="grey42")
-        line.append("z zone change", style="yellow")
+        line.append("z zone", style="yellow")
         line.append(" · ", style="grey42")
         line.append("▲ here", style="bold #f0c674")
-        line.append("   → ← step · [ ] marks · Home End · space play", style="grey50")
+        line.append("   → ← step · [ ] marks · space play", style="grey50")
         bar.update(line)
 
 

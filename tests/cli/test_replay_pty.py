@@ -47,10 +47,10 @@ def step_story(t: Term, total: int) -> None:
 
 def open_replay(tmp_path: Path, file: str | Path, *extra: str) -> tuple[Term, int]:
     t = Term([pichay_tui(), "replay", str(file), *extra], tmp_path, cwd=str(REPO))
-    t.wait_for(r"frame 0/\d+ · paused.*e eviction.*\n.*Help", timeout=60)     # the timeline and footer drawn
+    t.wait_for(r"frame 0/\d+ · paused.*e evict.*\n.*Help", timeout=60)     # the timeline and footer drawn
     first = t.settle()
     _, total = frame_of(first)
-    assert total > 0 and "▲" in first and "e eviction" in first, first
+    assert total > 0 and "▲" in first and "e evict" in first, first
     return t, total
 
 
@@ -76,7 +76,7 @@ def test_replay_full_story_on_the_coding_sample(tmp_path):
         at_frame(t, total)
         t.press("home")
         home = at_frame(t, 0)
-        assert "waiting for the first request" in home
+        assert "frame 0: no request applied yet" in home and "Pages · — · 0/0" in home
         # play, then pause: frames advance by themselves
         t.press("space")
         t.wait_for(r"frame [1-9]\d*/13 · playing")

@@ -15,6 +15,7 @@ class MemoryGauge(Widget):
     """Two bars over the context window: the client's view (resident + evicted) and the model's (sent)."""
 
     gauge: reactive[Gauge | None] = reactive(None, layout=False)
+    empty_text = "waiting for the first request…"            # before any request (replay says how to start)
 
     def _bar(self, width: int, g: Gauge, label: str, parts: list[tuple[int, str, str]]) -> Text:
         t = Text.assemble((f"{label:<7}", "grey70"))   # a span, not Text.style: Textual re-parses that per paint
@@ -55,7 +56,7 @@ class MemoryGauge(Widget):
     def render(self) -> Text:
         g = self.gauge
         if g is None:
-            return Text.assemble(("waiting for the first request…", "grey50 italic"))
+            return Text.assemble((self.empty_text, "grey50 italic"))
         width = max(10, self.size.width - 9)
         zone_col = ZONE_COLOURS.get(g.zone, "green")
         model_body = max(0, g.tokens - g.header)
