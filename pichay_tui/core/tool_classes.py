@@ -22,8 +22,9 @@ DEFAULT_CLASSES: dict[str, str] = {
     # costly or not idempotent to re-run: a subagent's report costs minutes and tokens, the web changes
     "Task": ADDRESSABLE, "Agent": ADDRESSABLE, "WebFetch": ADDRESSABLE, "WebSearch": ADDRESSABLE,
     # transient output: a command's output or an edit's confirmation, only meaningful when it happened
-    "Bash": GC, "BashOutput": GC, "KillShell": GC, "KillBash": GC, "Edit": GC, "MultiEdit": GC, "Write": GC,
-    "NotebookEdit": GC, "TodoWrite": GC, "ExitPlanMode": GC,
+    # (polling a background job's output with the same arguments is not a re-read: never a fault)
+    "Bash": GC, "BashOutput": GC, "TaskOutput": GC, "KillShell": GC, "KillBash": GC, "Edit": GC, "MultiEdit": GC,
+    "Write": GC, "NotebookEdit": GC, "TodoWrite": GC, "EnterPlanMode": GC, "ExitPlanMode": GC,
 }
 MCP_DEFAULT = ADDRESSABLE        # mcp__server__tool: may be costly or have side effects
 OTHER_DEFAULT = ADDRESSABLE      # a tool we do not know: when unsure, keep an address

@@ -36,6 +36,10 @@ class CooperativeRelay(Relay):
         client_tools = {t.get("name") for t in (outbound.get("tools") or []) if isinstance(t, dict)} \
             - {d["name"] for d in PHANTOM_TOOL_DEFS if d in (outbound.get("tools") or [])}
         self.phantom = frozenset(PHANTOM_NAMES - client_tools)
+        # --no-cooperative: only memory_fault is offered (handles name it); cleanup tags are not ours to act on
+        self.cleanup = bool(getattr(getattr(engine, "config", None), "cooperative", True))
+        if not self.cleanup:
+            self.phantom = frozenset(d["name"] for d in PHANTOM_TOOL_DEFS if d in (outbound.get("tools") or []))
         self.parts: list[StreamInterceptor] = []
         self.continuations = 0
 
@@ -51,7 +55,7 @@ class CooperativeRelay(Relay):
             for chunk in getattr(self, "_json_out", []):
                 yield chunk
             return
-        icpt = StreamInterceptor(phantom_tools=self.phantom, hold_message_end=True)
+        icpt = StreamInterceptor(phantom_tools=self.phantom, strip_cleanup=self.cleanup, hold_message_end=True)
         resp, body = self.resp, self.outbound
         while True:
             self.parts.append(icpt)
@@ -111,7 +115,7 @@ class CooperativeRelay(Relay):
             return
         body, content = self.outbound, []
         while True:
-            client, calls, ops = intercept_message(msg, self.phantom)
+            client, calls, ops = intercept_message(msg, self.phantom, strip_cleanup=self.cleanup)
             content += client.get("content", [])
             if ops and self.sid:
                 self._cleanup(ops)

@@ -33,7 +33,8 @@ async def model(request: Request) -> JSONResponse:
     last = body["messages"][-1]["content"]
     if isinstance(last, list) and any(b.get("tool_use_id") == "toolu_fault" for b in last):
         got = next(b for b in last if b.get("tool_use_id") == "toolu_fault")["content"]
-        return JSONResponse(_message([{"type": "text", "text": "ANSWER " + got[:60]}], "end_turn"))
+        tag = f"\n<memory_cleanup>\nrelease: {HANDLE_ID.findall(orjson.dumps(body).decode())[-1]}\n</memory_cleanup>"
+        return JSONResponse(_message([{"type": "text", "text": "ANSWER " + got[:60] + tag}], "end_turn"))
     offered = [t["name"] for t in body.get("tools") or []]
     ids = HANDLE_ID.findall(orjson.dumps(body["messages"]).decode())
     if "memory_fault" in offered and ids:
@@ -69,6 +70,10 @@ async def test_memory_fault_works_with_cooperative_mode_off():
     assert all("memory_fault" not in [t["name"] for t in b["tools"]] for b in seen[:first_offer])
     assert "memory_fault" not in orjson.dumps(replies).decode()          # the client never sees the call
     contents = {"ANSWER " + file_content(f"/src/f{i}.py", 0, 120)[:60] for i in range(4)}
-    answers = [r["content"][0]["text"] for r in replies if r["content"][0]["text"] != "ok"]
+    answers = [r["content"][0]["text"].split("\n<memory_cleanup>")[0] for r in replies
+               if r["content"][0]["text"] != "ok"]
     assert answers and set(answers) <= contents                        # the paged-out content came back
     assert s["stats"]["minor_faults"] == len(answers)
+    # not cooperative: the model's cleanup tags are neither acted on nor cut out
+    assert s["stats"]["releases"] == 0 and all(c["command"] == "page.fault_in" for c in s["pending"])
+    assert all("<memory_cleanup>" in r["content"][0]["text"] for r in replies if r["content"][0]["text"] != "ok")
