@@ -71,7 +71,7 @@ class PageDetailScreen(Screen):
                   "turn", f"{row.turn} (age {row.age})")
         t.add_row("faults", Text(str(row.faults), style="bold red" if row.faults else ""),
                   "pin", row.pin_reason or "—")
-        t.add_row("address key", Text(page.key or "none: transient output (GC), still kept for memory_fault", style="grey58"),
+        t.add_row("address key", Text(page.key or "none: transient (GC), kept for memory_fault", style="grey58"),
                   "evicted", f"turn {page.evicted_at_turn} ({page.evict_reason})" if page.evicted_at_turn else "—")
         return t
 
