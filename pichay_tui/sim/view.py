@@ -6,6 +6,7 @@ from typing import Any
 
 SIM_ID_RE = re.compile(r"toolu_sim_(\d{4,})_([0-9a-f]{8})")
 REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
+WARMUP_RE = re.compile(r"(?:cache\s+)?warm(?:ing)?[\s-]*up[.!]?", re.I)
 
 
 def parse_step(tool_id: str) -> int | None:
@@ -101,12 +102,11 @@ class RequestView:
         return "\n".join(parts)
 
     def is_warmup(self) -> bool:
-        """A cache warm-up: one user message whose own words (reminders aside) are a single word, no task and no
+        """A cache warm-up: one user message whose own words (reminders aside) only say "warm up", no task and no
         tool results (Claude Code's Bash/Explore/Plan agents send "Warmup"); the real API answers it with a line."""
         if len(self.messages) != 1 or self.messages[0].get("role") != "user" or self.results:
             return False
-        words = REMINDER_RE.sub(" ", "\n".join(self.user_texts)).split()
-        return len(words) == 1 and not words[0].startswith("[sim-")
+        return bool(WARMUP_RE.fullmatch(REMINDER_RE.sub(" ", "\n".join(self.user_texts)).strip()))
 
     def tag(self, name: str) -> str | None:
         """Value of a `[sim-NAME:value]` tag (or '' for `[sim-NAME]`) in the user's own texts."""

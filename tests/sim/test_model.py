@@ -113,11 +113,12 @@ def test_script_shapes():
 def test_warmups_get_a_short_text_and_no_tool_calls(workdir):
     """Claude Code's Bash/Explore/Plan warm-ups send one message "Warmup"; the real API answers with text, so each
     warm-up stays one request (before, the sim ran its default script on them: 17-message warm-up conversations)."""
-    for content in ("Warmup", [{"type": "text", "text": "Warmup", "cache_control": {"type": "ephemeral"}}],
+    for content in ("Warmup", "warm-up", [{"type": "text", "text": "Warmup", "cache_control": {"type": "ephemeral"}}],
                     [{"type": "text", "text": "<system-reminder>\nAs you answer, keep this in mind.\n"
                                               "</system-reminder>"}, {"type": "text", "text": "Warmup"}]):
         reply = decide({"tools": TOOLS, "messages": [{"role": "user", "content": content}]}, "coding", str(workdir))
         assert reply.stop_reason == "end_turn" and [b["type"] for b in reply.content] == ["text"]
-    for prompt in ("[sim-script:coding]", "Warmup now please", script_prompt("coding", str(workdir))):
+    for prompt in ("[sim-script:coding]", "start", "Warmup the caches, then fix the tests",
+                   script_prompt("coding", str(workdir))):
         reply = decide({"tools": TOOLS, "messages": [{"role": "user", "content": prompt}]}, "coding", str(workdir))
         assert reply.stop_reason == "tool_use", prompt
