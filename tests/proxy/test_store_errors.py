@@ -81,20 +81,24 @@ async def test_broken_store_gives_one_line_and_reset_state_is_the_way_out(upstre
     assert (await serve.stop())[0] == 0
 
 
-def _as_nobody() -> list[str]:
-    """Run as an unprivileged user: root writes anywhere, whatever the mode bits say."""
+def _without_dac_override() -> list[str]:
+    """Run without root's power over mode bits: root writes anywhere, whatever the mode bits say.
+
+    We stay uid 0 (so the interpreter under /root stays reachable) but drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH
+    from the bounding set, which makes the kernel apply the mode bits to us like to any user."""
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
-    assert setpriv, "setpriv (util-linux) is needed to drop root for this test"
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    assert setpriv, "setpriv (util-linux) is needed to drop root's DAC capabilities for this test"
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
 
 
-async def _run_as_nobody(*args: str) -> tuple[int, str, str]:
+async def _run_without_dac_override(*args: str) -> tuple[int, str, str]:
     import asyncio
 
     proc = await asyncio.create_subprocess_exec(
-        *_as_nobody(), pichay_command(), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *_without_dac_override(), pichay_command(), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "HOME": "/tmp"}, cwd="/")
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode, out.decode(), err.decode()
@@ -102,7 +106,7 @@ async def _run_as_nobody(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def shared_dir():
-    """A directory an unprivileged user can reach (pytest's tmp_path is root-only)."""
+    """A directory outside pytest's root-only tmp_path, so only the mode bits under test decide access."""
     d = Path(tempfile.mkdtemp(prefix="pichay-i11-"))
     d.chmod(0o755)
     yield d
@@ -112,8 +116,8 @@ def shared_dir():
 async def test_read_only_state_dir_is_refused_at_startup(upstream, shared_dir):
     state = shared_dir / "state"
     state.mkdir(mode=0o555)
-    state.chmod(0o555)                                  # read-only for everyone but root
-    code, out, err = await _run_as_nobody("serve", "--port", "0", "--upstream", upstream.url,
+    state.chmod(0o555)                                  # read-only once DAC override is dropped
+    code, out, err = await _run_without_dac_override("serve", "--port", "0", "--upstream", upstream.url,
                                           "--state-dir", str(state))
     _one_line_error(code, err, str(state), "not writable")
     assert list(state.iterdir()) == []
@@ -124,7 +128,7 @@ async def test_unreadable_store_file_is_one_line(upstream, shared_dir):
     await _store_with_a_session(upstream, state)
     os.chmod(state, 0o777)
     for p in state.iterdir():
-        p.chmod(0o000)                                 # nobody can read it
-    code, out, err = await _run_as_nobody("serve", "--port", "0", "--upstream", upstream.url,
+        p.chmod(0o000)                                 # unreadable once DAC override is dropped
+    code, out, err = await _run_without_dac_override("serve", "--port", "0", "--upstream", upstream.url,
                                           "--state-dir", str(state))
     _one_line_error(code, err, "pichay.sqlite3")
