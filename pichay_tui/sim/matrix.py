@@ -156,6 +156,8 @@ def judge(cell: Cell, scenario: Scenario, run: ClaudeRun, state: dict, record: P
     leaked = sorted({s for s in OURS if s in run.stdout})
     if leaked:
         p.append(f"client output carries {leaked}")
+    if state.get("failures"):
+        p.append(f"the engine failed open {state['failures']} time(s)")
     roles = _judge_sessions(cell, scenario, state, record)
     _judge_faults(cell, scenario, state, roles)
     _judge_subagents(cell, scenario, run, record)
@@ -169,6 +171,10 @@ def _judge_sessions(cell: Cell, scenario: Scenario, state: dict, record: Path) -
     per_session: dict[str, int] = {}
     leaks: set[str] = set()
     for step in rec.read_recording(record):
+        if isinstance(step, rec.RecordedResponse) and (step.response.status >= 400 or step.response.error):
+            p.append(f"response {step.id}: status {step.response.status} {step.response.error or ''}".strip())
+        if isinstance(step, rec.RecordedRequest) and step.failure:
+            p.append(f"request {step.id}: the engine failed open ({step.failure[:200]})")
         if not isinstance(step, rec.RecordedRequest) or not step.engine or step.side:
             continue
         body = step.exchange.body

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pichay_tui.core import recording as rec
+from pichay_tui.core.exchange import ResponseSummary
 from pichay_tui.sim.agent import SimulatedAgent
 from pichay_tui.sim.answers import answer_line
 from pichay_tui.sim.claude_cli import ClaudeRun
@@ -67,11 +68,12 @@ def test_first_text_is_the_same_for_string_and_blocks():
     assert first_text(as_string) == first_text(as_blocks) == "Warmup"
 
 
-def _write_recording(path: Path, requests: list[tuple[str, dict]]) -> None:
+def _write_recording(path: Path, requests: list[tuple[str, dict]], status: int = 200) -> None:
     lines = [rec.header_record(0.0, {})]
     for i, (sid, body) in enumerate(requests, 1):
         lines.append(rec.request_record(i, float(i), "POST", "/v1/messages", {}, body, body, session=sid,
                                         request_no=i, engine=True))
+        lines.append(rec.response_record(i, float(i), sid, ResponseSummary(status=status), 1.0))
     path.write_text("".join(rec.dumps(r).decode() + "\n" for r in lines))
 
 
@@ -99,10 +101,11 @@ def test_judge_passes_a_clean_cell_and_names_every_defect(tmp_path):
     # wrong answer, our phantom tool in the client's output, a split main session, merged warm-ups, no fault
     bad_run = ClaudeRun(0, "SIM-ANSWER: cooperative fault=MISSING", False,
                         stdout=json.dumps({"type": "assistant", "name": "memory_fault"}))
-    bad = _state([{"id": "sa", "parent": None}, {"id": "sb", "parent": "sa"}, {"id": "sw", "parent": "sa"}])
+    bad = {**_state([{"id": "sa", "parent": None}, {"id": "sb", "parent": "sa"}, {"id": "sw", "parent": "sa"}]),
+           "failures": 1}
     _write_recording(tmp_path / "bad.jsonl", [
         ("sa", _body([{"type": "text", "text": prompt}])), ("sb", _body(prompt)),
-        ("sw", _body("Warmup", "explore")), ("sw", _body("Warmup", "plan"))])
+        ("sw", _body("Warmup", "explore")), ("sw", _body("Warmup", "plan"))], status=529)
     cell = Cell("x", sc.key, expected=expected_answer("cooperative"))
     judge(cell, sc, bad_run, bad, tmp_path / "bad.jsonl", 0, "")
     text = "\n".join(cell.problems)
@@ -110,7 +113,7 @@ def test_judge_passes_a_clean_cell_and_names_every_defect(tmp_path):
     assert "expected one main session, got 2" in text
     assert "session sw (warm-up) mixes 1 first messages and 2 system prompts" in text
     assert "warm-up session sw ran 2 requests" in text
-    assert "faulted 0 times" in text
+    assert "faulted 0 times" in text and "failed open 1 time" in text and "status 529" in text
 
 
 def test_a_missing_or_wrong_client_fails_with_the_install_command(tmp_path):
