@@ -29,6 +29,7 @@ class ProxyOptions:
     allow_host: tuple[str, ...] = ()
     reset_state: bool = False
     tool_classes: dict = field(default_factory=dict)   # NAME -> addressable|gc|keep (docs/tool-classes.md)
+    explicit: frozenset[str] | None = None   # flags given on the command line (None: not built from one)
 
     def pager_config(self):
         from .core.config import PagerConfig, Zones
@@ -53,12 +54,30 @@ def _check_token(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
+def check_upstream(ctx: Any, param: Any, value: str) -> str:
+    """Reject a malformed --upstream at startup (click exits 2 with the message) instead of failing every request."""
+    from urllib.parse import urlsplit
+
+    try:
+        u = urlsplit(value)
+        u.port                                   # raises ValueError for a bad port
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not a valid URL ({e})") from None
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL with a host, e.g. {DEFAULT_UPSTREAM} "
+                                 "or http://127.0.0.1:9000")
+    if u.query or u.fragment:
+        raise click.BadParameter(f"{value!r}: give the base URL only, without ?query or #fragment")
+    return value
+
+
 def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a click command with the proxy flags; the command receives `opts: ProxyOptions`."""
     decorators = [
         click.option("--host", default=None, help="Address to bind (default 127.0.0.1; others print a warning)."),
         click.option("--port", default=8787, show_default=True, type=int, help="Port; 0 picks a free one."),
-        click.option("--upstream", default=DEFAULT_UPSTREAM, show_default=True, help="Upstream API base URL."),
+        click.option("--upstream", default=DEFAULT_UPSTREAM, show_default=True, callback=check_upstream,
+                     help="Upstream API base URL."),
         click.option("--mode", type=click.Choice(["page", "observe"]), default="page", show_default=True,
                      help="page: send the paged view; observe: byte-exact transparent."),
         click.option("--record", type=click.Path(dir_okay=False), default=None, help="Write a JSONL recording."),
@@ -93,9 +112,20 @@ def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_options(**kw: Any) -> ProxyOptions:
+    """ProxyOptions from the click flags; `explicit` records which ones the user typed (click's parameter source,
+    so `--age-threshold 4` still beats config.toml although 4 is the default)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    explicit = None
+    if ctx is not None:
+        explicit = frozenset(k for k in kw if ctx.get_parameter_source(k) in
+                             (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT))
     host = kw.pop("host", None)
     kw["allow_host"] = tuple(kw.get("allow_host") or ())
-    opts = ProxyOptions(**{k: v for k, v in kw.items() if k in ProxyOptions.__dataclass_fields__})
+    opts = ProxyOptions(**{k: v for k, v in kw.items() if k in ProxyOptions.__dataclass_fields__
+                           and k != "explicit"})
     opts.host_explicit = host is not None
     opts.host = host or "127.0.0.1"
+    opts.explicit = explicit
     return opts

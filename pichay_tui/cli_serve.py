@@ -12,9 +12,10 @@ from .errors import StartupError
 
 
 async def serve(opts: ProxyOptions) -> None:
-    from .proxy.server import ProxyServer, print_banner
+    from .proxy.server import ProxyServer, describe_problem, print_banner
 
     server = ProxyServer(opts)
+    server.problem_listeners.append(lambda info: print(describe_problem(info), file=sys.stderr, flush=True))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -41,10 +42,12 @@ async def serve(opts: ProxyOptions) -> None:
 @proxy_options
 def serve_command(**kw) -> None:
     """Run the paging proxy headless; point an agent at it with ANTHROPIC_BASE_URL."""
+    from .proxy.server import BindError
+
     opts = build_options(**kw)
     try:
         asyncio.run(serve(opts))
-    except StartupError as e:
+    except (StartupError, BindError) as e:
         raise click.ClickException(str(e))
     except OSError as e:
         raise click.ClickException(f"cannot listen on {opts.host}:{opts.port}: {e}")

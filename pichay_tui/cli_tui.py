@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,8 +18,12 @@ def _configured(opts: ProxyOptions):
     from .ui.config import UIConfig
 
     cfg = UIConfig.load()
-    defaults = ProxyOptions()
-    cfg.apply_policy(opts, explicit={k for k in cfg.policy if getattr(opts, k, None) != getattr(defaults, k, None)})
+    if opts.explicit is not None:          # built from a command line: what the user typed wins, even a default
+        explicit = set(opts.explicit)
+    else:                                  # built in code: anything not at its default counts as chosen
+        defaults = ProxyOptions()
+        explicit = {k for k in cfg.policy if getattr(opts, k, None) != getattr(defaults, k, None)}
+    cfg.apply_policy(opts, explicit=explicit)
     return cfg
 
 
@@ -46,10 +52,32 @@ def build_app(opts: ProxyOptions, agent_cmd: list[str] | None = None, demo_dir: 
     return app
 
 
+def _drop_typeahead() -> None:
+    """Discard keys typed but not read by the app (during startup, or while it shut down): otherwise the shell runs
+    them after we exit."""
+    try:
+        import termios
+
+        if sys.stdin.isatty():
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def run_app(app) -> None:
+    """Run a TUI app as the CLI does (crash.run_app: a crash or a return code is the exit status), with no stray
+    input before or after it."""
+    from .crash import run_app as run_reporting_crashes
+
+    _drop_typeahead()
+    try:
+        run_reporting_crashes(app)
+    finally:
+        _drop_typeahead()
+
+
 def run_tui(opts: ProxyOptions, agent_cmd: list[str]) -> None:
     """Called by `pichay-tui [proxy options] [-- agent args]`."""
-    from .crash import run_app
-
     run_app(build_app(opts, agent_cmd))
 
 
@@ -63,12 +91,15 @@ def run_tui(opts: ProxyOptions, agent_cmd: list[str]) -> None:
 def demo_command(pace: float, scripts: tuple[str, ...], workdir: str | None, **kw) -> None:
     """No API key, no network: proxy + scripted upstream + a simulated agent, live in the TUI."""
     opts = build_options(**kw)
-    if kw.get("port") == 8787:
-        opts.port = 0           # the demo never fights a real proxy for the port
+    if "port" not in (opts.explicit or ()):
+        opts.port = 0           # the demo never fights a real proxy for the port (unless --port asks for one)
+    scratch = workdir is None                  # a folder we made is ours to remove; a --workdir is the user's
     workdir = workdir or tempfile.mkdtemp(prefix="pichay-demo-")
-    from .crash import run_app
-
-    run_app(build_app(opts, demo_dir=str(Path(workdir).resolve()), pace=pace, scripts=scripts))
+    try:
+        run_app(build_app(opts, demo_dir=str(Path(workdir).resolve()), pace=pace, scripts=scripts))
+    finally:
+        if scratch:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @click.command("screenshots")

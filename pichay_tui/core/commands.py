@@ -92,7 +92,13 @@ def _check_unpin(s: "Session", args: dict) -> None:
 
 def _apply_unpin(pager: "Pager", args: dict, forced: list) -> Any:
     _check_unpin(pager.s, args)
-    pager.unpin(pager.s.pages[args["page"]], "operator")
+    page = pager.s.pages[args["page"]]
+    pager.unpin(page, "operator")
+    # the operator's unpin also lifts fault pinning: without this the next sweep would pin the page again for the
+    # fault it already had; a new fault pins it again (and says so: page_pinned with reason "fault")
+    kh = pager.s.keys.get(page.key) if page.key else None
+    if kh is not None and kh.pin_hash == page.content_hash:
+        kh.pin_hash = None
     return {"page": args["page"]}
 
 
@@ -129,6 +135,32 @@ COMMANDS: dict[str, CommandSpec] = {c.name: c for c in (
     CommandSpec("session.compact", "Evict every eligible page now, ignoring age (not pins or the last turn)",
                 ("session",), _check_compact, _apply_compact, destructive=True),
 )}
+
+
+def pending_by_page(s: "Session") -> dict[str, str]:
+    """Each page's queued operator command, as the page table shows it. Page commands mark their page; a queued
+    session.compact marks the pages it is expected to evict (resident, unpinned, non-error results older than the last
+    turn and at least min_size bytes, not due for a fault pin); a queued session.collapse marks the turns' results."""
+    out: dict[str, str] = {}
+    for c in s.pending:
+        name = c.get("command")
+        if c.get("page"):
+            out.setdefault(c["page"], name)
+        elif name == "session.compact":
+            for p in s.resident_results.values():
+                kh = s.keys.get(p.key) if p.key else None
+                if p.state is PageState.RESIDENT and not p.is_error and p.turn < s.turn and p.msg_index >= 0 \
+                        and p.bytes >= s.config.min_size and not (kh is not None and kh.pin_hash == p.content_hash):
+                    out.setdefault(p.id, name)
+        elif name == "session.collapse":
+            try:
+                first, last = int(c.get("first")), int(c.get("last"))
+            except (TypeError, ValueError):
+                continue
+            for p in s.resident_results.values():
+                if first <= p.turn <= last:
+                    out.setdefault(p.id, name)
+    return out
 
 
 def register_command(spec: CommandSpec) -> None:

@@ -201,7 +201,8 @@ class Engine(CooperativeMixin, StateMixin):
                 tokens = self._estimate(s)
                 self._set_zone(s, tokens)
                 if self.config.advisory_note and s.zone != "normal":
-                    note = pressure_note(s, tokens, self.config.zones.window)
+                    note = pressure_note(s, tokens, self.config.zones.window,
+                                         phantom_tools=self._offers_phantom_tools(body))
                 tools = self._outbound_tools(s, body)
                 if self.config.dedup_reminders:
                     self._dedup_reminders(s, messages)

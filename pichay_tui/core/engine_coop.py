@@ -48,6 +48,13 @@ class CooperativeMixin:
                 return list(tools) + extra
         return list(tools) if changed else None
 
+    def _offers_phantom_tools(self, body: dict[str, Any]) -> bool:
+        """True when this request will carry our memory_release tool (cooperative on, the client sends tools and has
+        no tool of that name itself), so the pressure note may name it."""
+        tools = body.get("tools")
+        return bool(self.config.cooperative and tools
+                    and "memory_release" not in {t.get("name") for t in tools if isinstance(t, dict)})
+
     def _dedup_reminders(self, s: Session, messages: list[dict]) -> None:
         for (mi, bi), block in dedup_reminders(s, messages).items():
             ids = s._msg_pages[mi] if mi < len(s._msg_pages) else []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from . import events as ev
+from .commands import pending_by_page
 from .filterexpr import Filter, compile_filter
 from .spend import SpendMeter
 from .turndiff import TurnLog
@@ -59,6 +60,8 @@ class SessionRow:
     fault_rate: float
     pins: int
     pending: int
+    upstream_errors: int = 0       # responses the upstream failed (4xx/5xx, unreachable, timeout)
+    upstream_error: str = ""       # "502 upstream unreachable: …" while the latest response failed, else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,7 @@ class ViewModel:
         self.events_seen = 0
         self.kind_counts: dict[str, int] = {}
         self.last_event: ev.Event | None = None
+        self._upstream: dict[str, tuple[int, str]] = {}    # session -> (failed responses, current failure or "")
 
     # ---- input ----
     def feed(self, e: ev.Event) -> None:
@@ -135,6 +139,8 @@ class ViewModel:
         if not e.session:
             return
         self._dirty_sessions.add(e.session)
+        if e.kind == ev.RESPONSE_COMPLETED:
+            self._note_response(e)
         if self.selected is None and e.kind == ev.SESSION_STARTED:
             self.selected = e.session
         pids = {p for p in (e.data.get("page"), e.data.get("new_page"), (e.data.get("args") or {}).get("page"))
@@ -144,6 +150,22 @@ class ViewModel:
             self._dirty_pages.setdefault(e.session, set()).add(pid)
             h = self.history.setdefault((e.session, pid), deque(maxlen=64))
             h.append(e)
+
+    def _note_response(self, e: ev.Event) -> None:
+        status = e.data.get("status") or 200
+        n, _ = self._upstream.get(e.session, (0, ""))
+        if status >= 400 and status != 499:       # 499: the client left, the upstream did nothing wrong
+            self._upstream[e.session] = (n + 1, f"{status} {e.data.get('error') or ''}".strip())
+        elif status < 400 and n:
+            self._upstream[e.session] = (n, "")
+
+    def upstream_problem(self) -> str:
+        """`s1a2b3c: 502 upstream unreachable: …` for the sessions whose latest response the upstream failed."""
+        bad = [(sid, err) for sid, (_, err) in self._upstream.items() if err and sid in self.engine.sessions]
+        if not bad:
+            return ""
+        sid, err = bad[-1]
+        return f"{sid}: {err}" + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else "")
 
     def reset(self, engine: Any) -> None:
         """Point at another engine (a replay jump restored a snapshot): drop every per-page cache and history."""
@@ -176,7 +198,8 @@ class ViewModel:
             out.append(SessionRow(s.id, s.client, s.parent or "", s.turn, st.requests, s.zone,
                                   s.header_tokens + s.resident_tokens, s.evicted_tokens, st.evictions + st.gc,
                                   st.faults, st.faults / st.evictions if st.evictions else 0.0,
-                                  sum(1 for p in s.resident_results.values() if p.pinned), len(s.pending)))
+                                  sum(1 for p in s.resident_results.values() if p.pinned), len(s.pending),
+                                  *self._upstream.get(s.id, (0, ""))))
         return out
 
     # ---- page table ----
@@ -194,7 +217,7 @@ class ViewModel:
         """Bring the session's row cache up to date: changed pages, new pages, and every row when the turn advanced
         (ages change). Rows of hidden kinds (calls, text) are refreshed lazily, only when `hidden` asks for them."""
         cache = self._rows.setdefault(s.id, {})
-        pend = {c.get("page"): c["command"] for c in s.pending if c.get("page")}
+        pend = pending_by_page(s)
         was_pending = self._pending_rows.get(s.id, set())
         self._pending_rows[s.id] = set(pend)
         dirty = self._dirty_pages.pop(s.id, set()) | set(pend) | was_pending
@@ -236,7 +259,7 @@ class ViewModel:
         cache = self._sync_rows(s, self.show_all)
         r = cache.get(pid)
         if r is not None and self._hidden_stale.get(s.id) and r.kind in HIDDEN_KINDS:
-            r = self._row(s, pid, r.order, {c.get("page"): c["command"] for c in s.pending if c.get("page")})
+            r = self._row(s, pid, r.order, pending_by_page(s))
         return r
 
     def page_count(self, sid: str | None = None) -> int:
@@ -328,7 +351,7 @@ class ViewModel:
         s = self.session(sid)
         if s is None:
             return []
-        pend = {c.get("page"): c["command"] for c in s.pending if c.get("page")}
+        pend = pending_by_page(s)
         out = [PinRow(p.id, p.tool or "", p.address, p.pin_reason.value, p.pinned_at_turn or 0, p.tokens,
                       pend.get(p.id, "")) for p in s.pages.values() if p.pinned]
         out += [PinRow(pid, s.pages[pid].tool or "", s.pages[pid].address, "operator", s.turn, s.pages[pid].tokens,

@@ -73,9 +73,13 @@ class Proxy:
 
     def __init__(self, engine: Any, upstream: Upstream, recorder: Recorder | None = None,
                  clock: Callable[[], float] = time.time, intercept: Intercept | None = None,
-                 guard: ControlGuard | None = None) -> None:
+                 guard: ControlGuard | None = None,
+                 problem_listeners: list[Callable[[dict], None]] | None = None) -> None:
         self.engine = engine
         self.guard = guard if guard is not None else ControlGuard(new_token())   # unbound: refuses every Host
+        # told of every upstream failure (connect error, timeout, 4xx/5xx, error event), session or not: the TUI
+        # toasts them and `serve` logs them, so a dead upstream never looks like an idle agent
+        self.problem_listeners = problem_listeners if problem_listeners is not None else []
         self.intercept = intercept if intercept is not None else Intercept()
         self.upstream = upstream
         self.recorder = recorder
@@ -267,7 +271,21 @@ class Proxy:
                        if k.lower() != "content-encoding"]
         return RelayResponse(relay, resp.status_code, out_headers)
 
+    def _upstream_problem(self, sid: str, status: int, error: str | None, path: str) -> None:
+        """Tell the listeners the upstream failed this request (never raises into the request path)."""
+        if status == 499:                    # the client went away: not the upstream's fault
+            return
+        info = {"session": sid, "status": status, "error": error or f"HTTP {status}", "path": path,
+                "ts": self.clock()}
+        for cb in list(self.problem_listeners):
+            try:
+                cb(info)
+            except Exception:  # noqa: BLE001
+                pass
+
     def _done(self, xid: int, sid: str, t0: float, summary: ResponseSummary) -> None:
+        if summary.status >= 400 or (summary.error and "side parser" not in summary.error):
+            self._upstream_problem(sid, summary.status, summary.error, "/v1/messages")
         failure = None
         if sid:
             try:
@@ -304,6 +322,8 @@ class Proxy:
             except Exception as e:  # noqa: BLE001
                 self._failed("count_tokens", f"{type(e).__name__}: {e}")
         resp = await self._send(request, content, identity=False)
+        if isinstance(resp, UpstreamFailed):
+            self._upstream_problem("", resp.status_code, resp.message, request.url.path)
         return resp if isinstance(resp, Response) else self._relay(resp, None, None)
 
     async def forward(self, request: Request) -> Response | RelayResponse:
@@ -311,4 +331,6 @@ class Proxy:
             return Response(orjson.dumps({"ok": False, "error": f"no control endpoint {request.url.path}"}), 404,
                             media_type="application/json")
         resp = await self._send(request, await request.body(), identity=False)
+        if isinstance(resp, UpstreamFailed):
+            self._upstream_problem("", resp.status_code, resp.message, request.url.path)
         return resp if isinstance(resp, Response) else self._relay(resp, None, None)

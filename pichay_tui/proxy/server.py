@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import socket
 import sys
@@ -22,6 +23,22 @@ from .guard import ControlGuard, new_token, write_token_file
 from .intercept import DEFAULT_TIMEOUT, Intercept
 from .recorder import Recorder, RecordingRefused, check_appendable
 from .upstream import Upstream
+
+
+class BindError(OSError):
+    """The proxy cannot listen where it was asked to (port in use, address not on this machine, no permission)."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        hint = ""
+        if cause.errno == errno.EADDRINUSE:
+            hint = (f" — another program (another pichay-tui?) is using port {port}; choose one with --port N, "
+                    "or --port 0 for a free one")
+        elif cause.errno == errno.EADDRNOTAVAIL:
+            hint = f" — {host} is not an address of this machine"
+        super().__init__(cause.errno, f"cannot listen on {host}:{port}: {cause.strerror or cause}{hint}")
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 class _InLoopServer(uvicorn.Server):
@@ -78,6 +95,7 @@ class ProxyServer:
         self.clock = clock
         self.intercept = Intercept(timeout=intercept_timeout)   # exists before start(): the TUI subscribes early
         self.guard = ControlGuard(opts.control_token or new_token(), opts.allow_host)
+        self.problem_listeners: list[Callable[[dict], None]] = []   # upstream failures (see Proxy)
         self.log_level = log_level
         self.transport = transport
         self.timeout = timeout
@@ -113,11 +131,15 @@ class ProxyServer:
         kw = {"timeout": self.timeout} if self.timeout is not None else {}
         self._upstream = Upstream(self.upstream_url, transport=self.transport, **kw)
         self.proxy = Proxy(self.engine, self._upstream, self.recorder, self.clock, intercept=self.intercept,
-                           guard=self.guard)
+                           guard=self.guard, problem_listeners=self.problem_listeners)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as e:
+            sock.close()
+            raise BindError(self.host, self.port, e) from e
         sock.listen(128)
         sock.setblocking(False)
         self._sock = sock
@@ -177,6 +199,12 @@ class ProxyServer:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.stop()
+
+
+def describe_problem(info: dict) -> str:
+    """One line for an upstream failure: `upstream error 502 on /v1/messages (session s1a2b3c): ...`."""
+    where = f"{info.get('path') or '?'}" + (f" (session {info['session']})" if info.get("session") else "")
+    return f"upstream error {info.get('status')} on {where}: {info.get('error')}"
 
 
 def print_banner(server: ProxyServer, out=sys.stdout, err=sys.stderr) -> None:

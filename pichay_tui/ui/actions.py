@@ -66,9 +66,15 @@ class ViewActions:
         from .screens.dialogs import ConfirmScreen
 
         live = self.vm.live(self.clock()) if self.host is not None else []
-        if not live:
+        agent = self.host.agent_cmd[0].rsplit("/", 1)[-1] if getattr(self.host, "agent_running", False) else ""
+        if not live and not agent:
             self.exit()
             return
-        self.push_screen(ConfirmScreen("Quit pichay-tui?", f"{len(live)} session(s) are live; quitting stops the "
-                                       "proxy and the agents lose their endpoint.", yes="Quit"),
+        lines = []
+        if agent:
+            lines.append(f"Quitting stops the agent pichay-tui launched ({agent}, pid {self.host.proc.pid}) and the proxy.")
+        if live:
+            lines.append(f"{len(live)} session(s) are live; " + ("their" if agent else "the") +
+                         " agents lose their endpoint.")
+        self.push_screen(ConfirmScreen("Quit pichay-tui?", "\n".join(lines), yes="Quit"),
                          lambda yes: yes and self.exit())

@@ -22,7 +22,7 @@ from .bindings import APP_BINDINGS
 from .actions import ViewActions
 from .config import UIConfig
 from .messages import (AgentOutput, CommandQueued, CommandRejected, HostStatus, InterceptChanged, OpenDetail,
-                       PageSelected, ViewRefreshed)
+                       PageSelected, UpstreamProblem, ViewRefreshed)
 from .palette import OperatorCommands
 from .screens.dialogs import CollapseScreen, ConfirmScreen
 from .screens.main import MainScreen
@@ -54,6 +54,7 @@ class PichayApp(ViewActions, App):
         self.log_lines: list[str] = []
         self.show_log_on_start = False
         self._unsub_intercept = lambda: None
+        self._last_problem: tuple[str, float] = ("", 0.0)
         self.theme = self.cfg.theme
         if self.cfg.keymap:
             self.set_keymap(self.cfg.keymap)
@@ -65,6 +66,8 @@ class PichayApp(ViewActions, App):
             self.notify(self.cfg.error, title="config.toml ignored", severity="warning")
         if self.auto_refresh_view:
             self.set_interval(1 / self.cfg.refresh_hz, self.refresh_view)
+        if self.host is not None:
+            self.set_interval(5, self.show_host_status)    # "N sessions live" ages out without new events
         if self.intercept is not None:
             self._unsub_intercept = self.intercept.subscribe(
                 lambda kind, data: self.post_message(InterceptChanged(kind, data)))
@@ -78,14 +81,19 @@ class PichayApp(ViewActions, App):
     def refresh_view(self, force: bool = False) -> None:
         """Drain buffered events into the view model and push it into the widgets (coalesced, capped rate)."""
         batch, self._inbox[:] = list(self._inbox), []
+        follow = getattr(self.host, "follow_new_sessions", False)
         for e in batch:
             self.vm.feed(e)
+            if follow and e.kind == "session_started" and e.session:
+                self.vm.selected = e.session           # the demo shows the session that is running
         changed = self.vm.take_changes()
         if not (batch or force):
             return
         main = self._main()
         if main is None:
             return
+        if batch and self.host is not None:
+            self.show_host_status()
         main.update_view(self.vm, force or bool(changed))
         self.refresh_bindings_if_changed()
         self.post_message(ViewRefreshed(changed, [e.kind for e in batch], dict(self.vm.kind_counts)))
@@ -146,6 +154,16 @@ class PichayApp(ViewActions, App):
         if action in ("intercept_release", "intercept_release_all"):
             return bool(self.intercept is not None and self.intercept.held)    # footer shows "R Release" while held
         return True
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """An operator key on a row it does not apply to is dimmed in the footer, yet still answers: a toast says
+        why (Textual would otherwise drop the key silently)."""
+        target, name, params = self._parse_action(action, self if default_namespace is None else default_namespace,
+                                                  namespaces)
+        if target is self and name == "op" and params and self.check_action(name, params) is None:
+            self.action_op(*params)
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_op(self, command: str) -> None:
         row = self.selected_row()
@@ -249,15 +267,31 @@ class PichayApp(ViewActions, App):
                         severity="warning", timeout=4)
 
     # ---- host ----
-    @on(HostStatus)
-    def _host_status(self, msg: HostStatus) -> None:
+    def show_host_status(self) -> None:
+        """The header's proxy URL and host line (agent state, "N sessions live" / "waiting for an agent")."""
         main = self._main()
         if main is not None and self.host is not None:
-            main.set_url(self.host.url or "", self.host.status_line(), self.engine.config.mode,
-                         policy_label(self.engine.config),
+            main.set_url(self.host.url or "", self.host.status_line(len(self.vm.live(self.clock()))),
+                         self.engine.config.mode, policy_label(self.engine.config),
                          getattr(getattr(self.host, "server", None), "control_token", ""))
+
+    @on(HostStatus)
+    def _host_status(self, msg: HostStatus) -> None:
+        self.show_host_status()
         if msg.level != "status":
-            self.notify(msg.text, severity=msg.level)
+            self.notify(msg.text, severity=msg.level, timeout=8 if msg.level == "error" else 5)
+
+    @on(UpstreamProblem)
+    def _upstream_problem(self, msg: UpstreamProblem) -> None:
+        """A toast per upstream failure, the same text at most every few seconds (a dead upstream fails every
+        retry); the sessions pane keeps the state."""
+        from ..proxy.server import describe_problem
+
+        text, now = describe_problem(msg.info), time.monotonic()
+        if self._last_problem[0] == text and now - self._last_problem[1] < 5:
+            return
+        self._last_problem = (text, now)
+        self.notify(text, title="upstream failed", severity="error", timeout=8)
 
     @on(AgentOutput)
     def _agent_output(self, msg: AgentOutput) -> None:

@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from .messages import AgentOutput, HostStatus
+from .messages import AgentOutput, HostStatus, UpstreamProblem
 
 
 class ProxyHost:
@@ -31,13 +31,31 @@ class ProxyHost:
     def url(self) -> str | None:
         return self.server.url
 
-    def status_line(self) -> str:
+    @property
+    def agent_running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    def status_line(self, live: int = 0) -> str:
+        """`agent claude: running (pid 42) · 2 sessions live`; `live` = sessions with a request in the last minutes."""
+        if not self.server.url:
+            return "starting…"
+        sessions = f"{live} session{'s' if live != 1 else ''} live" if live else "waiting for an agent"
         if self.agent_cmd:
-            return f"agent {Path(self.agent_cmd[0]).name}: {self.agent_state}"
-        return "waiting for an agent" if self.server.url else "starting…"
+            return f"agent {Path(self.agent_cmd[0]).name}: {self.agent_state} · {sessions}"
+        return sessions
 
     async def run(self, app: Any) -> None:
-        url = await self.server.start()
+        from ..errors import StartupError
+        from ..proxy.server import BindError
+
+        self.server.problem_listeners.append(lambda info: app.post_message(UpstreamProblem(info)))
+        try:
+            url = await self.server.start()
+        except (BindError, StartupError) as e:   # nothing to show without a proxy: say why and exit non-zero
+            self.agent_state = "not started (no proxy)"
+            app.post_message(HostStatus(str(e), "error"))
+            app.exit(return_code=1, message=f"pichay-tui: {e}")
+            return
         app.post_message(AgentOutput(f"pichay-tui listening on {url}"))          # the serve banner, in the log
         app.post_message(AgentOutput(f"pichay-tui control token: {self.server.control_token}"))
         app.post_message(HostStatus(f"proxy listening on {url}", "status"))
@@ -68,8 +86,11 @@ class ProxyHost:
         code = await self.proc.wait()
         if log:
             log.close()
-        self.agent_state, self.exit_code = f"exited ({code})", code
-        app.post_message(HostStatus(f"agent exited with status {code}", "status" if code == 0 else "warning"))
+        how = f"exited with status {code}" if code >= 0 else f"killed by signal {-code}"
+        self.agent_state, self.exit_code = ("exited ✓ 0" if code == 0 else how), code
+        app.post_message(AgentOutput(f"── {Path(self.agent_cmd[0]).name} {how} ──"))
+        app.post_message(HostStatus(f"agent {Path(self.agent_cmd[0]).name} {how}",
+                                    "information" if code == 0 else "warning"))
 
     async def stop(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
@@ -84,6 +105,7 @@ class DemoHost(ProxyHost):
     """`pichay-tui demo`: scripted upstream + proxy + simulated agent on a scratch copy of the sample project."""
 
     controllable = True
+    follow_new_sessions = True        # each script is a new session: the view moves to the one running
 
     def __init__(self, server: Any, workdir: str, scripts: tuple[str, ...] = ("coding", "long"),
                  pace: float = 2.0, start_paused: bool = False) -> None:
@@ -97,7 +119,7 @@ class DemoHost(ProxyHost):
         self.step, self.script = 0, ""
         self._app: Any = None
 
-    def status_line(self) -> str:
+    def status_line(self, live: int = 0) -> str:
         state = "⏸ paused" if self.paused else "▶ running"
         return f"demo {state} {self.speed:g}× · script {self.script or '—'} · step {self.step}  (space pause, +/- speed)"
 
@@ -143,6 +165,8 @@ class DemoHost(ProxyHost):
         async with run_upstream(create_upstream_app(workdir=self.workdir)) as upstream:
             self.server.upstream_url = upstream
             await super().run(app)
+            if self.server.url is None:       # the proxy could not bind: run() asked the app to exit
+                return
             for name in self.scripts:
                 self.script, self.step = name, 0
                 agent = SimulatedAgent(self.server.url, self.workdir, script=name, on_exchange=self._on_exchange)

@@ -61,3 +61,10 @@ class InterceptChanged(Message):
 
     kind: str
     data: dict = field(default_factory=dict)
+
+
+@dataclass
+class UpstreamProblem(Message):
+    """The upstream failed a request (connect error, timeout, 4xx/5xx): `info` has session, status, error, path."""
+
+    info: dict = field(default_factory=dict)

@@ -63,5 +63,43 @@ def applicable(command: str, row: PageRow | None) -> tuple[bool, str]:
     if act.needs_page and row is None:
         return False, "no page selected"
     if not act.when(row):
-        return False, act.why_not
+        return False, why_not(command, row) or act.why_not
     return True, ""
+
+
+def why_not(command: str, r: PageRow | None) -> str:
+    """Why a page command does not apply to this row, naming the page and what to do instead."""
+    if r is None:
+        return ""
+    state = "cleared by the client" if r.state == "cleared-by-client" else r.state
+    pid, kind = r.id, r.kind.replace("_", " ")
+    queued = f"{pid}: {PENDING_NAMES.get(r.pending, r.pending)} already queued — it applies at the next request"
+    if command == "page.evict":
+        if r.pending == "page.evict":
+            return queued
+        if r.kind != "tool_result":
+            return f"{pid}: a {kind} block — only tool results are paged out"
+        if r.state in OUT_STATES:
+            return f"{pid}: already {state}" + ("" if r.state == "cleared-by-client" else " — restore it instead")
+        if r.pin_reason:
+            return f"{pid}: pinned ({r.pin_reason}) — unpin it first"
+    elif command == "page.pin":
+        if r.pending == "page.pin":
+            return queued
+        if r.pin_reason:
+            return f"{pid}: already pinned ({r.pin_reason})"
+        if r.kind != "tool_result":
+            return f"{pid}: a {kind} block — only tool results are paged, so a pin changes nothing"
+        if r.state == "cleared-by-client":
+            return f"{pid}: cleared by the client — there is nothing resident to pin"
+    elif command == "page.unpin":
+        return f"{pid}: not pinned — nothing to unpin"
+    elif command == "page.restore":
+        if r.state == "cleared-by-client":
+            return f"{pid}: cleared by the client — its content is not held"
+        return f"{pid}: {state} — nothing to restore" + (" (unpin it to let it be paged)" if r.pin_reason else "")
+    return ""
+
+
+PENDING_NAMES = {"page.evict": "an eviction", "page.pin": "a pin", "page.unpin": "an unpin",
+                 "page.restore": "a restore", "session.compact": "a compaction", "session.collapse": "a collapse"}

@@ -58,6 +58,9 @@ class MainScreen(Screen):
         pages = self.query_one(PageTable)
         if sessions_changed:
             self.query_one(SessionsTable).show(vm.sessions())
+            problem = vm.upstream_problem()
+            self._titles("#sessions", "Sessions", f"⚠ upstream {problem}" if problem else "")
+            self.query_one(SessionsTable).set_class(bool(problem), "upstream-failing")
         rows = vm.rows()
         pages.sync(rows, (vm.sort_key, vm.sort_reverse))
         total = vm.page_count()
@@ -112,11 +115,9 @@ class MainScreen(Screen):
         inp.focus()
 
     def close_filter(self) -> None:
+        """Hide the filter input and give the page table focus back; the rest of the screen stays as it is."""
         self.remove_class("filtering")
         self.query_one(PageTable).focus()
-        self.ready = True
-        if getattr(self.app, "show_log_on_start", False):
-            self.toggle_log(True)
         self.app.refresh_view(force=True)
 
     @on(Input.Changed, "#filter")

@@ -15,7 +15,8 @@ STATE_STYLE = {
 ZONE_STYLE = {"normal": "green", "advisory": "yellow", "involuntary": "dark_orange", "aggressive": "bold red"}
 KIND_LABEL = {"tool_result": "result", "tool_use": "call", "tool_def": "tooldef", "system": "system",
               "system_msg": "sysmsg", "text": "text", "thinking": "think", "image": "image", "other": "other"}
-PENDING_LABEL = {"page.evict": "evict", "page.pin": "pin", "page.unpin": "unpin", "page.restore": "restore"}
+PENDING_LABEL = {"page.evict": "evict", "page.pin": "pin", "page.unpin": "unpin", "page.restore": "restore",
+                 "session.compact": "compact", "session.collapse": "collapse"}
 
 
 def state_cell(state: str, pending: str = "") -> Text:

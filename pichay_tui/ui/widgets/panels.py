@@ -34,8 +34,9 @@ class SessionsTable(VirtualTable):
 
     def cells(self, s: SessionRow) -> list[Parts]:
         rate = (f"{s.fault_rate:.0%}", RED if s.fault_rate > 0.3 else NONE) if s.evictions else ("·", NONE)
-        return [[(s.id, BOLD)], [(("└ " if s.parent else "") + s.client, GREY70)], [num(s.turns)],
-                [(s.zone, ZONES.get(s.zone, NONE))], [(tokens(s.resident), GREEN)], [(tokens(s.evicted), ORANGE)],
+        zone = (f"⚠ {s.upstream_error.split()[0]} ×{s.upstream_errors}", BOLD_RED) if s.upstream_error \
+            else (s.zone, ZONES.get(s.zone, NONE))       # a failing upstream outranks the zone
+        return [[(s.id, BOLD)], [(("└ " if s.parent else "") + s.client, GREY70)], [num(s.turns)], [zone], [(tokens(s.resident), GREEN)], [(tokens(s.evicted), ORANGE)],
                 [num(s.faults)], [rate]]
 
     def show(self, sessions: list[SessionRow]) -> None:
