@@ -271,8 +271,10 @@ class PichayApp(ViewActions, App):
         """The header's proxy URL and host line (agent state, "N sessions live" / "waiting for an agent")."""
         main = self._main()
         if main is not None and self.host is not None:
-            main.set_url(self.host.url or "", self.host.status_line(len(self.vm.live(self.clock()))),
-                         self.engine.config.mode, policy_label(self.engine.config),
+            if hasattr(self.host, "live"):
+                self.host.live = len(self.vm.live(self.clock()))
+            main.set_url(self.host.url or "", self.host.status_line(), self.engine.config.mode,
+                         policy_label(self.engine.config),
                          getattr(getattr(self.host, "server", None), "control_token", ""))
 
     @on(HostStatus)

@@ -26,6 +26,7 @@ class ProxyHost:
         self.exit_code: int | None = None
         self.proc: asyncio.subprocess.Process | None = None
         self.agent_state = ""
+        self.live = 0                     # sessions live now, set by the app
 
     @property
     def url(self) -> str | None:
@@ -35,10 +36,12 @@ class ProxyHost:
     def agent_running(self) -> bool:
         return self.proc is not None and self.proc.returncode is None
 
-    def status_line(self, live: int = 0) -> str:
-        """`agent claude: running (pid 42) · 2 sessions live`; `live` = sessions with a request in the last minutes."""
+    def status_line(self) -> str:
+        """`agent claude: running (pid 42) · 2 sessions live`; the app keeps `live` current (sessions with a request
+        in the last few minutes)."""
         if not self.server.url:
             return "starting…"
+        live = self.live
         sessions = f"{live} session{'s' if live != 1 else ''} live" if live else "waiting for an agent"
         if self.agent_cmd:
             return f"agent {Path(self.agent_cmd[0]).name}: {self.agent_state} · {sessions}"
@@ -119,7 +122,7 @@ class DemoHost(ProxyHost):
         self.step, self.script = 0, ""
         self._app: Any = None
 
-    def status_line(self, live: int = 0) -> str:
+    def status_line(self) -> str:
         state = "⏸ paused" if self.paused else "▶ running"
         return f"demo {state} {self.speed:g}× · script {self.script or '—'} · step {self.step}  (space pause, +/- speed)"
 

@@ -37,7 +37,19 @@ class MainScreen(Screen):
             yield RichLog(id="agent-log", max_lines=2000, wrap=False, markup=False)
         yield Footer()
 
+    SHORT, TINY = 32, 22    # below these heights the panes around the page table shrink, then the bottom row hides
+
+    def on_resize(self, event) -> None:
+        self._fit_height(event.size.height)
+
+    def _fit_height(self, height: int) -> None:
+        """Keep at least 8 page rows: on short terminals the sessions/gauge and fault/pin rows shrink to 2 rows each,
+        and on tiny ones the bottom row hides."""
+        self.set_class(height < self.SHORT, "short")
+        self.set_class(height < self.TINY, "tiny")
+
     def on_mount(self) -> None:
+        self._fit_height(self.app.size.height)
         titles = {"sessions": "Sessions", "gauge": "Memory", "pages-box": "Pages", "faults": "Fault timeline",
                   "pins": "Pin set", "agent-log": "Agent output"}
         for wid, title in titles.items():

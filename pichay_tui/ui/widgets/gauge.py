@@ -40,9 +40,12 @@ class MemoryGauge(Widget):
         """Zone names placed under their threshold marks."""
         line = [" "] * (width + 7)
         styles: list[tuple[int, int, str]] = []
-        for name, limit in g.thresholds:
-            at = 7 + min(width - 1, int(limit / g.window * width))
+        marks = [7 + min(width - 1, int(limit / g.window * width)) for _, limit in g.thresholds]
+        for i, (name, limit) in enumerate(g.thresholds):
+            at = marks[i]
             label = f"┊{name[:3]} {tokens(limit)}"
+            if i + 1 < len(marks) and at + len(label) >= marks[i + 1]:
+                label = f"┊{name[:3]}"           # no room before the next mark: the name alone, never half a number
             if at + len(label) > len(line):
                 at = len(line) - len(label)
             line[at:at + len(label)] = list(label)
@@ -65,19 +68,26 @@ class MemoryGauge(Widget):
         out.append("\n")
         out.append_text(self._bar(width, g, "model", [(g.header, "█", "grey50"), (model_body, "█", zone_col)]))
         out.append("\n")
-        out.append_text(self._labels(width, g))
-        out.append("\n")
-        out.append_text(Text.assemble(
+        if self.size.height >= 4:            # short terminals: the zone labels give way to the numbers
+            out.append_text(self._labels(width, g))
+            out.append("\n")
+        narrow = self.size.width < 60
+        summary = Text.assemble(
             ("model ", "grey70"), (f"{tokens(g.tokens)}", f"bold {zone_col}"), (f" {g.tokens / g.window:.0%}", zone_col),
-            (" │ resident ", "grey50"), (tokens(g.resident), "green"),
-            (" · evicted ", "grey50"), (tokens(g.evicted), "dark_orange"),
+            (" │ res " if narrow else " │ resident ", "grey50"), (tokens(g.resident), "green"),
+            (" · ev " if narrow else " · evicted ", "grey50"), (tokens(g.evicted), "dark_orange"),
             (" │ ", "grey50"), (g.zone, ZONE_STYLE.get(g.zone, "")),
-            (f" · {tokens(g.to_next)} to {g.next_zone}" if g.next_zone else " · top zone", "grey70")))
+            (f" · {tokens(g.to_next)} to {g.next_zone}" if g.next_zone else " · top zone", "grey70"))
+        summary.truncate(max(10, self.size.width), overflow="ellipsis")    # one line, never wrapped
+        out.append_text(summary)
         if g.spend_usd is not None:
-            out.append_text(Text.assemble(
-                ("\nspend ", "grey70"), (f"${g.spend_usd:,.2f}", "bold"),
+            spend = Text.assemble(
+                ("spend ", "grey70"), (f"${g.spend_usd:,.2f}", "bold"),
                 ("" if g.spend_observed else " est.", "grey50"),
                 (" · vs no pager ", "grey50"),
                 (f"{'saves' if (g.saving_usd or 0) >= 0 else 'costs'} ${abs(g.saving_usd or 0):,.2f} est.",
-                 "green" if (g.saving_usd or 0) >= 0 else "red")))
+                 "green" if (g.saving_usd or 0) >= 0 else "red"))
+            spend.truncate(max(10, self.size.width), overflow="ellipsis")
+            out.append("\n")
+            out.append_text(spend)
         return out

@@ -17,10 +17,15 @@ class HeaderBar(Widget):
     token: reactive[str] = reactive("")                           # what POST /_pichay/commands needs
 
     def render(self) -> Text:
+        """Two lines, each cut to the width (never wrapped): the proxy URL keeps the second line's start, and the
+        tagline and the `export …` hint are the first to go on a narrow terminal."""
+        width = self.size.width or 160
         t = Text()
         t.append(" ◧ pichay", style="bold #f0c674")
         t.append("-tui ", style="bold")
-        t.append(" demand paging for your agent's context ", style="grey58")
+        tagline = " demand paging for your agent's context "
+        if width >= 14 + len(tagline) + len(self.policy) + len(self.intercept) + 16:
+            t.append(tagline, style="grey58")
         if self.mode != "page":
             t.append(f" {self.mode} mode ", style="black on yellow")
         if self.policy:
@@ -30,26 +35,30 @@ class HeaderBar(Widget):
             t.append(" ")
             held = "held" in self.intercept
             t.append(f" {self.intercept} ", style="bold white on red" if held else "bold black on yellow")
-        t.append("\n")
+        line2 = Text()
         if self.url:
-            t.append(" proxy ", style="grey58")
-            t.append(self.url, style="bold green")
-            t.append("   export ANTHROPIC_BASE_URL=", style="grey58")
-            t.append(self.url, style="bold")
+            line2.append(" proxy ", style="grey58")
+            line2.append(self.url, style="bold green")
+            export = "   export ANTHROPIC_BASE_URL="
+            if width >= len(line2) + len(export) + len(self.url) + 3 + len(self.status):
+                line2.append(export, style="grey58")
+                line2.append(self.url, style="bold")
         elif self.offline:
-            t.append(f" {self.offline}", style="grey50 italic")
+            line2.append(f" {self.offline}", style="grey50 italic")
         if self.status:
-            t.append("   ")
-            t.append(self.status, style="#81a2be")
+            line2.append("   ")
+            line2.append(self.status, style="#81a2be")
         if self.url and self.token:
             # the whole token when it fits, else where to find it (the agent log pane, L, shows the serve banner)
-            room = self.size.width - (len(t.plain) - t.plain.rfind("\n") - 1)
+            room = width - len(line2)
             if room >= len(self.token) + 9:
-                t.append("   token ", style="grey58")
-                t.append(self.token)
+                line2.append("   token ", style="grey58")
+                line2.append(self.token)
             elif room >= 17:
-                t.append("   token: press L", style="grey58")
-        return t
+                line2.append("   token: press L", style="grey58")
+        for line in (t, line2):
+            line.truncate(width, overflow="ellipsis")
+        return Text("\n").join([t, line2])
 
 
 def policy_label(config) -> str:

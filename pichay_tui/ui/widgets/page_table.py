@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.style import Style
-from textual import events
-from textual.geometry import Size
 from textual.message import Message
 
 from ...core.viewmodel import PageRow
@@ -28,7 +26,6 @@ COLUMNS = (Column("id", "PAGE", 10, sort="order"), Column("kind", "KIND", 7), Co
            Column("address", "ADDRESS", 44, sort="address"), Column("state", "STATE", 20, sort="state"),
            Column("tokens", "TOKENS", 7, True, "tokens"), Column("bytes", "BYTES", 8, True, "bytes"),
            Column("age", "AGE", 4, True, "age"), Column("faults", "FLT", 4, True, "faults"), Column("pin", "PIN", 8))
-ADDRESS_MIN, ADDRESS_MAX = 30, 72  # the address column takes the width the others leave, within these bounds
 _ADDR = next(i for i, c in enumerate(COLUMNS) if c.key == "address")
 
 IDS, ERR, PIN, FAULT, PEND = _s("grey62"), _s("red"), _s("cyan"), _s("bold red"), _s("bold yellow")
@@ -55,6 +52,8 @@ class PageTable(VirtualTable):
 
     BINDINGS = VirtualTable.BINDINGS + PAGE_TABLE_BINDINGS
     COLUMNS = COLUMNS
+    FLEX, FLEX_RANGE, FLEX_FLOOR = "address", (30, 72), 14   # the address takes the width the others leave
+    DROP = ("bytes", "kind", "pin", "age", "faults")          # hidden in this order on narrow terminals
     ZEBRA = True
 
     @dataclass
@@ -94,17 +93,6 @@ class PageTable(VirtualTable):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif self.selected_id != keep:
             self.scroll_to_cursor()
-
-    # ---- geometry ----
-    def on_resize(self, event: events.Resize) -> None:
-        fixed = sum(c.width + 2 for i, c in enumerate(COLUMNS) if i != _ADDR) + 2
-        avail = event.size.width - self.styles.scrollbar_size_vertical   # as if the vertical scrollbar were shown
-        address = max(ADDRESS_MIN, min(ADDRESS_MAX, avail - fixed))
-        widths = tuple(address if i == _ADDR else c.width for i, c in enumerate(COLUMNS))
-        if widths != self._widths:
-            self._widths = widths
-            self.virtual_size = Size(self._table_width(), len(self._rows) + 1)
-            self.refresh()
 
     # ---- header sort, detail ----
     def header_labels(self) -> list[tuple[str, bool]]:

@@ -24,6 +24,7 @@ class SessionsTable(VirtualTable):
     COLUMNS = (Column("id", "SESSION", 8), Column("client", "CLIENT", 16), Column("turn", "TURN", 4, True),
                Column("zone", "ZONE", 11), Column("resident", "RESIDENT", 8, True),
                Column("evicted", "EVICTED", 7, True), Column("faults", "FLT", 3, True), Column("rate", "RATE", 5, True))
+    DROP = ("rate", "client", "evicted", "resident", "turn")
 
     @dataclass
     class Chosen(Message):
@@ -52,12 +53,13 @@ class FaultTable(VirtualTable):
 
     COLUMNS = (Column("turn", "TURN", 4, True), Column("address", "ADDRESS", 22), Column("gap", "OUT→BACK", 9),
                Column("type", "TYPE", 5), Column("refaults", "×", 2))
+    FLEX, FLEX_RANGE, DROP = "address", (10, 40), ("refaults", "type", "gap")
 
     def cells(self, f: FaultRow) -> list[Parts]:
         gap = f"t{f.eviction_turn}+{f.turns_since}"
         if f.seconds_since >= 1:
             gap += f" {f.seconds_since:.0f}s"
-        return [[num(f.turn)], [(short_addr(f.address, self.root, 22), NONE)], [(gap, GREY70)],
+        return [[num(f.turn)], [(short_addr(f.address, self.root, self._widths[1]), NONE)], [(gap, GREY70)],
                 [("major", RED) if f.major else ("minor", YELLOW)],
                 [(str(f.refaults), BOLD_RED if f.refaults > 1 else NONE)]]
 
@@ -74,13 +76,15 @@ class FaultTable(VirtualTable):
 class PinTable(VirtualTable):
     COLUMNS = (Column("page", "PAGE", 10), Column("address", "ADDRESS", 20), Column("why", "WHY", 8),
                Column("since", "SINCE", 5, True))
+    FLEX, FLEX_RANGE, DROP = "address", (10, 40), ("since", "page")
 
     def key(self, row: PinRow) -> str:
         return row.page
 
     def cells(self, p: PinRow) -> list[Parts]:
         why = (f"→ {PENDING_LABEL.get(p.pending, p.pending)}", PEND) if p.pending else (p.reason, CYAN)
-        return [[(p.page, GREY62)], [(short_addr(p.address, self.root, 20), NONE)], [why], [(f"t{p.since_turn}", NONE)]]
+        return [[(p.page, GREY62)], [(short_addr(p.address, self.root, self._widths[1]), NONE)], [why],
+                [(f"t{p.since_turn}", NONE)]]
 
     def show(self, pins: list[PinRow]) -> None:
         self.set_rows(pins)

@@ -33,6 +33,10 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
     ] + TABLE_BINDINGS
     COLUMNS: tuple[Column, ...] = ()
+    FLEX: str | None = None              # the column that takes the width the others leave ...
+    FLEX_RANGE: tuple[int, int] = (0, 0)  # ... preferably at least the first, at most the second
+    FLEX_FLOOR = 8                       # below the preferred minimum only once no column is left to hide
+    DROP: tuple[str, ...] = ()           # columns hidden, in this order, when the pane is too narrow for all
     ZEBRA = False
     COMPONENT_CLASSES = {"vtable--header", "vtable--header-sorted", "vtable--cursor", "vtable--even-row"}
     DEFAULT_CSS = """
@@ -55,6 +59,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._announced: Hashable | None = None
         self._widths: tuple[int, ...] = tuple(c.width for c in self.COLUMNS)
+        self._fitted_for: tuple[int, int] = (0, 0)
         self._lines: LRUCache[tuple, tuple[Strip, Style]] = LRUCache(1024)
 
     # ---- for subclasses ----
@@ -97,6 +102,7 @@ class VirtualTable(ScrollView, can_focus=True):
         elif keep is not None and not (self._cursor < n and self.key(rows[self._cursor]) == keep):
             self._cursor = next((i for i, r in enumerate(rows) if self.key(r) == keep), self._cursor)
         self._cursor = max(0, min(self._cursor, n - 1))
+        self._refit()                 # more rows than fit: make room for the scrollbar
         self._set_virtual(Size(self._table_width(), n + 1))
         self.refresh()
         self._announce()
@@ -146,7 +152,45 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scroll_to(y=self._cursor - rows + 1, animate=False)
 
     def _table_width(self) -> int:
-        return sum(w + 2 for w in self._widths)
+        return sum(w + 2 for w in self._widths if w)
+
+    # ---- column widths ----
+    def fit_columns(self, width: int) -> tuple[int, ...]:
+        """Column widths for `width` cells: whole columns are hidden (width 0) in DROP order before any is cut, so
+        a narrow pane never shows a header cut to one letter."""
+        cols = self.COLUMNS
+        widths = [c.width for c in cols]
+        index = {c.key: i for i, c in enumerate(cols)}
+        flex = index.get(self.FLEX) if self.FLEX else None
+        drops = [index[k] for k in self.DROP if k in index]
+        lo, hi = self.FLEX_RANGE
+        while True:
+            used = sum(w + 2 for i, w in enumerate(widths) if w and i != flex)
+            room = width - used - (2 if flex is not None else 0)
+            if room >= (lo if flex is not None else 0) or not drops:
+                break
+            widths[drops.pop(0)] = 0
+        if flex is not None:
+            widths[flex] = max(self.FLEX_FLOOR, min(hi, room))
+        return tuple(widths)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._refit()
+
+    def _refit(self) -> None:
+        """Fit the columns to the content width, less the vertical scrollbar when the rows overflow."""
+        width, height = self.size
+        if not width:
+            return
+        bar = self.styles.scrollbar_size_vertical if len(self._rows) + 1 > height else 0
+        if (width, bar) == self._fitted_for:
+            return
+        self._fitted_for = (width, bar)
+        widths = self.fit_columns(width - bar)
+        if widths != self._widths:
+            self._widths = widths
+            self.virtual_size = Size(self._table_width(), len(self._rows) + 1)
+            self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -175,7 +219,8 @@ class VirtualTable(ScrollView, can_focus=True):
         hot = self.get_component_rich_style("vtable--header-sorted")
         segs: list[Segment] = []
         for col, w, (label, lit) in zip(self.COLUMNS, self._widths, self.header_labels()):
-            segs += fit([(label, NONE)], w, col.right, hot if lit else base)
+            if w:
+                segs += fit([(label, NONE)], w, col.right, hot if lit else base)
         return Strip(segs, self._table_width())
 
     def _row_line(self, i: int) -> tuple[Strip, Style]:
@@ -192,6 +237,8 @@ class VirtualTable(ScrollView, can_focus=True):
                 base = base + self.get_component_rich_style("vtable--even-row")
             segs: list[Segment] = []
             for col, w, parts in zip(self.COLUMNS, self._widths, self.cells(r)):
+                if not w:
+                    continue
                 if cursor:   # on the highlight, cell colours (orange state, red faults) would vanish: keep weight only
                     parts = [(text, Style(bold=st.bold, italic=st.italic) if st else st) for text, st in parts]
                 segs += fit(parts, w, col.right, base)
@@ -219,6 +266,8 @@ class VirtualTable(ScrollView, can_focus=True):
         if offset.y == 0:
             x = offset.x + round(self.scroll_x)
             for col, w in zip(self.COLUMNS, self._widths):
+                if not w:
+                    continue
                 if x < w + 2:
                     self.header_clicked(col)
                     return
