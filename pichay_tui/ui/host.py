@@ -99,8 +99,15 @@ class ProxyHost:
         if self.proc is not None and self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)     # the group we started (start_new_session)
-            with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
+            try:
                 await asyncio.wait_for(self.proc.wait(), 5)
+            except asyncio.TimeoutError:                     # it ignores SIGTERM: quitting still stops it
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.proc.wait(), 5)
+            except ProcessLookupError:
+                pass
         await self.server.stop()
 
 
