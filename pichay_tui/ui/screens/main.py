@@ -114,7 +114,8 @@ class MainScreen(Screen):
         self.query_one(HeaderBar).intercept = label
 
     def log_line(self, line: str) -> None:
-        self.query_one("#agent-log", RichLog).write(line)
+        for log in self.query("#agent-log").results(RichLog):     # none while the app shuts down
+            log.write(line)
 
     def toggle_log(self, show: bool | None = None) -> None:
         self.set_class(not self.has_class("with-log") if show is None else show, "with-log")
