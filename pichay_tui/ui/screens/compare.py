@@ -58,9 +58,7 @@ def compare_table(state: CompareState) -> Any:
                     f"bound in the background…", style="grey70")
     if r.error:
         return Text(f"comparison failed: {r.error}", style="bold red")
-    cost_col = r.headers.index("cost")
-    policy_rows = [row for row in r.rows if row[0] != "clairvoyant"]
-    best = min(policy_rows, key=lambda row: int(row[cost_col].replace(",", "") or 0))[0] if policy_rows else ""
+    best, all_thrash = best_policy(r.headers, r.rows)
     t = Table(expand=True, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold grey70",
               border_style="grey35")
     for i, h in enumerate(r.headers):
@@ -70,17 +68,34 @@ def compare_table(state: CompareState) -> Any:
         style = "grey50 italic" if name == "clairvoyant" else "bold #f0c674" if name == r.primary else ""
         cells = [Text(c, style=style) for c in row]
         if name == best:
-            cells[0] = Text.assemble((name, style or "bold"), ("  ◀ best", "bold green"))
+            cells[0] = Text.assemble((name, style or "bold"), ("  ◀ lowest cost, but thrashes" if all_thrash
+                                                               else "  ◀ best", "bold yellow" if all_thrash
+                                                               else "bold green"))
         if row[-1]:
             cells[-1] = Text(row[-1], style="bold red")
         t.add_row(*cells)
     legend = Text.assemble(
-        ("\n", ""), ("◀ best", "bold green"), (" lowest cost · ", "grey58"), (r.primary, "bold #f0c674"),
+        ("\n", ""), ("◀ lowest cost", "bold yellow") if all_thrash else ("◀ best", "bold green"),
+        (" every policy thrashes on this recording · " if all_thrash
+         else " lowest cost among the policies that do not thrash · ", "grey58"), (r.primary, "bold #f0c674"),
         (" the policy this replay runs · ", "grey58"), ("cost", "bold"),
         (" = token-turns kept + handles + fault re-reads (docs/policies.md); ", "grey58"), ("× bound", "bold"),
         (" against the clairvoyant optimum of the same recording", "grey58"),
         (f"\ncomputed in {r.seconds:.1f} s on fresh engines (the replay's own position is untouched)", "grey42"))
     return Group(t, legend)
+
+
+def best_policy(headers: list[str], rows: list[list[str]]) -> tuple[str, bool]:
+    """(the policy to mark best, whether every policy thrashes). Best is the lowest cost among policies that do not
+    thrash: cost already prices each fault as a re-read, but a thrashing policy keeps evicting what the model needs
+    next, so its low cost comes with a model that keeps asking again. If all thrash, the lowest cost, said as such."""
+    cost, thrash = headers.index("cost"), headers.index("thrash") if "thrash" in headers else None
+    policies = [row for row in rows if row[0] != "clairvoyant"]
+    if not policies:
+        return "", False
+    calm = [row for row in policies if thrash is None or not row[thrash]]
+    pick = min(calm or policies, key=lambda row: int(row[cost].replace(",", "") or 0))
+    return pick[0], not calm
 
 
 class CompareScreen(Screen):

@@ -68,16 +68,31 @@ class TurnDiffScreen(Screen):
         p = self.app.vm.session().pages.get(pid) if self.app.vm.session() else None
         return f"{p.tool or p.kind.value} {short_addr(p.address, self.app.root, 40)}" if p else pid
 
-    def _mini_diff(self, pid: str) -> Text:
-        """The block as the client sent it (first lines) against what the model got instead."""
+    def _mini_diff(self, pid: str, out: bool = True) -> Text:
+        """What this request changed for one page: for an eviction the client's block (first lines) against the
+        handle the model got instead; for a restore the other way round. The handle comes from the page, not from the
+        newest request: a page restored since (or a small page whose lines all show) would otherwise read as the
+        same lines on both sides."""
+        from ...core.handles import handle_text
+
         original, now = self.app.tap.content(self.app.vm.selected or "", pid)
+        s = self.app.vm.session()
+        page = s.pages.get(pid) if s else None
+        handle = now if page is not None and page.state.is_out and now and now != original else \
+            (handle_text(page) if page is not None else now)
         t = Text(f"{pid} {self._label(pid)}\n", style="bold")
         lines = original.splitlines()
-        for line in lines[:3]:
-            t.append(f"- {line.expandtabs(2)[:110]}\n", style="red")
+        content = [(f"{line.expandtabs(2)[:110]}", "") for line in lines[:3]]
         if len(lines) > 3:
-            t.append(f"- … {len(lines) - 3:,} more lines\n", style="red dim")
-        t.append(f"+ {now[:220]}", style="green")
+            content.append((f"… {len(lines) - 3:,} more lines", " dim"))
+        if out:
+            for line, dim in content:
+                t.append(f"- {line}\n", style="red" + dim)
+            t.append(f"+ {handle[:220]}", style="green")
+        else:
+            t.append(f"- {handle[:220]}\n", style="red")
+            for i, (line, dim) in enumerate(content):
+                t.append(f"+ {line}" + ("\n" if i < len(content) - 1 else ""), style="green" + dim)
         return t
 
     def render_record(self, r: TurnRecord) -> Group:
@@ -124,8 +139,8 @@ class TurnDiffScreen(Screen):
         parts = [head, Text(""), Text("Changes in this request", style="bold underline")]
         parts.append(changes if changes.row_count else Text("none — the client's blocks were sent as they are",
                                                             style="grey50"))
-        for pid, _ in (r.evicted + r.restored)[:3]:
-            parts += [Text(""), self._mini_diff(pid)]
+        for pid, out in ([(p, True) for p, _ in r.evicted] + [(p, False) for p, _ in r.restored])[:3]:
+            parts += [Text(""), self._mini_diff(pid, out)]
         if added:
             parts += [Text(""), Text("New tool results: " + ", ".join(self._label(p) for p in added), style="grey70")]
         return Group(*parts)
