@@ -99,4 +99,22 @@ def test_when_every_policy_thrashes_the_cheapest_is_marked_as_such():
     console.print(compare_table(CompareState("x.jsonl", 10, ["fifo", "lru"],
                                              ready=CompareReady(COMPARE_HEADERS, rows, "fifo"))))
     out = console.export_text()
-    assert "fifo  ◀ lowest cost, but thrashes" in out and "◀ best" not in out
+    assert "fifo  ◀ lowest" in out and "◀ best" not in out and "every policy thrashes" in out
+
+
+def test_a_narrow_comparison_drops_whole_columns_instead_of_cutting_them():
+    from rich.console import Console
+
+    rows = [["fifo", "151", "124", "0", "25", "0.20", "71.4", "72.7", "1,456,095", "2,025,344", "2.21×", "$8.43",
+             "30,093", "5.41×", "yes"],
+            ["anthropic_clear", "151", "86", "9", "9", "0.10", "37.0", "37.7", "5,412,430", "5,731,193", "6.25×",
+             "$2.67", "62,821", "1.72×", ""],
+            ["clairvoyant", "", "", "", "123", "", "", "", "150,438", "917,073", "1.00×", "$1.56", "", "1.00×", ""]]
+    for width in (72, 114, 154, 200):
+        console = Console(width=width, record=True)
+        console.print(compare_table(CompareState("x", 10, ["fifo"], ready=CompareReady(COMPARE_HEADERS, rows, "fifo")),
+                                    width))
+        out = console.export_text()
+        assert "…" not in out.split("\n\n")[0], (width, out)          # no header, number or name is cut
+        assert "anthropic_clear  ◀ best" in out and "5,731,193" in out
+        assert ("not shown at this width" in out) == (width < 180), width

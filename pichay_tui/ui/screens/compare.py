@@ -51,7 +51,25 @@ class CompareState:
     ready: CompareReady | None = None
 
 
-def compare_table(state: CompareState) -> Any:
+DROP_FIRST = ("f.rate", "bytes −%", "gc", "requests", "ctx end", "$ × bound", "token-turns kept", "× bound",
+              "tokens −%")                      # on a narrow screen these columns go, in this order, before any is cut
+
+
+def fit_columns(headers: list[str], rows: list[list[str]], width: int, extra: int = 0) -> list[int]:
+    """Indices of the columns to show in `width` cells: whole columns are dropped (DROP_FIRST order) rather than
+    every column cut to a few letters. `extra`: cells the best-policy marker adds to the first column."""
+    need = [max([len(h)] + [len(row[i]) for row in rows if i < len(row)]) + (extra if i == 0 else 0)
+            for i, h in enumerate(headers)]
+    keep = list(range(len(headers)))
+    for name in DROP_FIRST:
+        if sum(need[i] + 3 for i in keep) - 3 <= width:     # a space of padding each side, one of rule between
+            break
+        if name in headers:
+            keep.remove(headers.index(name))
+    return keep
+
+
+def compare_table(state: CompareState, width: int = 200) -> Any:
     r = state.ready
     if r is None:
         return Text(f"Replaying {state.frames:,} frames under {len(state.policies)} policies plus the clairvoyant "
@@ -59,28 +77,32 @@ def compare_table(state: CompareState) -> Any:
     if r.error:
         return Text(f"comparison failed: {r.error}", style="bold red")
     best, all_thrash = best_policy(r.headers, r.rows)
-    t = Table(expand=True, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold grey70",
+    marker = "  ◀ lowest" if all_thrash else "  ◀ best"
+    keep = fit_columns(r.headers, r.rows, width, len(marker))
+    t = Table(expand=False, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold grey70",
               border_style="grey35")
-    for i, h in enumerate(r.headers):
+    for i in keep:
+        h = r.headers[i]
         t.add_column(h, justify="left" if i == 0 or h == "thrash" else "right", no_wrap=True)
     for row in r.rows:
         name = row[0]
         style = "grey50 italic" if name == "clairvoyant" else "bold #f0c674" if name == r.primary else ""
         cells = [Text(c, style=style) for c in row]
         if name == best:
-            cells[0] = Text.assemble((name, style or "bold"), ("  ◀ lowest cost, but thrashes" if all_thrash
-                                                               else "  ◀ best", "bold yellow" if all_thrash
-                                                               else "bold green"))
+            cells[0] = Text.assemble((name, style or "bold"), (marker, "bold yellow" if all_thrash else "bold green"))
         if row[-1]:
             cells[-1] = Text(row[-1], style="bold red")
-        t.add_row(*cells)
+        t.add_row(*[cells[i] for i in keep])
+    hidden = [r.headers[i] for i in range(len(r.headers)) if i not in keep]
     legend = Text.assemble(
-        ("\n", ""), ("◀ lowest cost", "bold yellow") if all_thrash else ("◀ best", "bold green"),
-        (" every policy thrashes on this recording · " if all_thrash
+        ("\n", ""), ("◀ lowest", "bold yellow") if all_thrash else ("◀ best", "bold green"),
+        (" lowest cost, but every policy thrashes on this recording · " if all_thrash
          else " lowest cost among the policies that do not thrash · ", "grey58"), (r.primary, "bold #f0c674"),
         (" the policy this replay runs · ", "grey58"), ("cost", "bold"),
         (" = token-turns kept + handles + fault re-reads (docs/policies.md); ", "grey58"), ("× bound", "bold"),
         (" against the clairvoyant optimum of the same recording", "grey58"),
+        (f"\nnot shown at this width: {', '.join(hidden)} (pichay-tui analyze FILE --compare all has them)"
+         if hidden else "", "grey50"),
         (f"\ncomputed in {r.seconds:.1f} s on fresh engines (the replay's own position is untouched)", "grey42"))
     return Group(t, legend)
 
@@ -123,4 +145,12 @@ class CompareScreen(Screen):
         bar.display = state.ready is None
         if state.total:
             bar.update(total=state.total, progress=state.done)
-        self.query_one("#compare-table", Static).update(compare_table(state))
+        self.query_one("#compare-table", Static).update(compare_table(state, self._width()))
+
+    def _width(self) -> int:
+        box = self.query_one("#compare-box")
+        return (box.size.width or self.app.size.width - 6) - 1
+
+    def on_resize(self) -> None:
+        if self.state.ready is not None:
+            self.query_one("#compare-table", Static).update(compare_table(self.state, self._width()))

@@ -107,8 +107,8 @@ class MainScreen(Screen):
                 w.border_subtitle = subtitle
 
     def set_url(self, url: str, status: str = "", mode: str = "page", policy: str = "", token: str = "") -> None:
-        h = self.query_one(HeaderBar)
-        h.url, h.status, h.mode, h.policy, h.token = url, status, mode, policy, token
+        for h in self.query(HeaderBar).results(HeaderBar):          # none while the app shuts down
+            h.url, h.status, h.mode, h.policy, h.token = url, status, mode, policy, token
 
     def set_intercept(self, label: str) -> None:
         self.query_one(HeaderBar).intercept = label
