@@ -147,7 +147,7 @@ async def test_demo_follows_the_running_session_and_escape_keeps_the_log_hidden(
         await pilot.press("escape")
         await pilot.pause()
         assert not app.main.has_class("with-log"), "Escape brought the hidden agent log back"
-        await wait_until(pilot, lambda: len(app.engine.sessions) >= 2, timeout=60, app=app)
+        await wait_until(pilot, lambda: len(app.engine.sessions) >= 2, timeout=180, app=app)
         second = next(s for s in app.engine.sessions if s != first)
         await wait_until(pilot, lambda: app.vm.selected == second, app=app)
         assert app.host.script == "long" and app.main.query_one("#pages-box").border_title.startswith(
