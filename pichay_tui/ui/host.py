@@ -90,7 +90,7 @@ class ProxyHost:
         if log:
             log.close()
         how = f"exited with status {code}" if code >= 0 else f"killed by signal {-code}"
-        self.agent_state, self.exit_code = ("exited ✓ 0" if code == 0 else how), code
+        self.agent_state, self.exit_code = (f"exited ({code})" if code >= 0 else how), code
         app.post_message(AgentOutput(f"── {Path(self.agent_cmd[0]).name} {how} ──"))
         app.post_message(HostStatus(f"agent {Path(self.agent_cmd[0]).name} {how}",
                                     "information" if code == 0 else "warning"))

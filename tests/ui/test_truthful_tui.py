@@ -111,7 +111,7 @@ async def test_agent_exit_status_is_shown_in_the_header_a_toast_and_the_log():
         await wait_until(pilot, lambda: app.host.exit_code is not None, app=app)
         await pilot.pause()
         assert app.host.exit_code == 3
-        assert _header(app).status.startswith("agent sh: exited with status 3")
+        assert _header(app).status.startswith("agent sh: exited (3)")
         assert any(t == "agent sh exited with status 3" for t in _toasts(app))
         assert "── sh exited with status 3 ──" in app.log_lines and "working" in app.log_lines
 
