@@ -13,6 +13,7 @@ from . import events as ev
 from .blocks import short_id
 from .commands import CommandError
 from .pages import PageState
+from .trimming import repoint_reminders
 
 if TYPE_CHECKING:
     from .session import Session
@@ -74,6 +75,7 @@ def apply(pager, args: dict[str, Any], forced: list) -> Any:
             pager.serve_notices_of(page, pager.messages)
         if page.pos >= 0:
             s.fen.set(page.pos, 0)
+    repoint_reminders(s, start, end, pager.counter)
     summary = str(args["summary"]).strip()
     text = f"[Summary of turns {first}-{last}, collapsed by pichay; pages {', '.join(held) or 'none'} " \
            f"can be restored with memory_fault]\n{summary}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .blocks import content_hash
+from .pages import PageState
 
 if TYPE_CHECKING:
     from .session import Session
@@ -56,6 +57,44 @@ def trim_tools(s: "Session", tools: list[dict]) -> tuple[list[dict], list[str]]:
     return out, stubbed
 
 
+def _pointer(fm: int) -> dict[str, str]:
+    return {"type": "text", "text": f"<system-reminder>[Same reminder as in message {fm + 1}; "
+                                    f"repeated copy omitted by pichay]</system-reminder>"}
+
+
+def repoint_reminders(s: "Session", start: int, end: int, counter) -> None:
+    """A collapse of messages start..end-1 took the first copy of a reminder out of view: the first repeat after
+    the span shows the full text again and later repeats point at it (a pointer must name something visible)."""
+    inside = lambda mi: start <= mi < end      # noqa: E731
+    for h, (fm, fb) in list(s.reminder_first.items()):
+        if not inside(fm):
+            continue
+        dups = sorted(k for k, v in s.reminder_dups.items() if v == (fm, fb) and not inside(k[0]))
+        if not dups:
+            continue
+        new = dups[0]
+        s.reminder_first[h] = new
+        del s.reminder_dups[new]
+        for k in dups[1:]:
+            s.reminder_dups[k] = new
+        for k in dups:
+            ids = s._msg_pages[k[0]] if k[0] < len(s._msg_pages) else []
+            page = s.pages.get(ids[k[1]]) if k[1] < len(ids) else None
+            if page is None or page.id not in s.overrides:
+                continue
+            if k == new:                          # the full text again
+                del s.overrides[page.id]
+                s.set_state(page, PageState.RESIDENT)
+                s.set_sub(page, False)
+                value = page.tokens
+            else:
+                s.overrides[page.id] = _pointer(new[0])
+                s.set_sub(page, True)
+                value = counter.count(s.overrides[page.id]["text"])
+            if page.pos >= 0:
+                s.fen.set(page.pos, value)
+
+
 def dedup_reminders(s: "Session", messages: list[dict]) -> dict[tuple[int, int], dict]:
     """Later exact copies of long <system-reminder> text blocks → a pointer to the first copy (stable per block)."""
     seen: dict[str, tuple[int, int]] = s.reminder_first
@@ -77,6 +116,5 @@ def dedup_reminders(s: "Session", messages: list[dict]) -> dict[tuple[int, int],
     s.reminder_scanned = len(messages)
     for (mi, bi), (fm, fb) in s.reminder_dups.items():
         if mi < len(messages):
-            out[(mi, bi)] = {"type": "text", "text": f"<system-reminder>[Same reminder as in message {fm + 1}; "
-                                                    f"repeated copy omitted by pichay]</system-reminder>"}
+            out[(mi, bi)] = _pointer(fm)
     return out

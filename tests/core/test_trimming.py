@@ -57,3 +57,32 @@ def test_repeated_system_reminders_point_at_first_copy():
     r2 = eng.handle_request(conv.body(), {})
     assert r2.outbound["messages"][2] == r.outbound["messages"][2] or \
         r2.outbound["messages"][2]["content"][1] == r.outbound["messages"][2]["content"][1]
+
+
+def test_a_collapse_that_hides_the_first_copy_of_a_reminder_repoints_the_repeats():
+    """A repeat says "Same reminder as in message N"; when a collapse takes message N out of view, the first repeat
+    after the span shows the full text again and later repeats point at it (issue 9: every pointer must work)."""
+    from pichay_tui.core.synthetic import Conversation
+
+    from .helpers import engine
+
+    rem = "<system-reminder>" + "Keep the tests green and never edit generated files. " * 12 + "</system-reminder>"
+    eng, conv = engine(age_threshold=50), Conversation()
+    for i in range(6):
+        conv.bash(f"step {i}", lines=2)
+        conv.messages[-1]["content"].append({"type": "text", "text": rem})
+        r = eng.handle_request(conv.body(), {})
+    texts = [(mi, b["text"]) for mi, m in enumerate(r.outbound["messages"]) if isinstance(m["content"], list)
+             for b in m["content"] if b.get("type") == "text" and "reminder" in b["text"].lower()]
+    assert texts[0][1] == rem and all("Same reminder as in message 3" in t for _, t in texts[1:])
+    s = next(iter(eng.sessions.values()))
+    eng.command("session.collapse", session=s.id, first=2, last=3, summary="ran steps 0-1")
+    conv.bash("step 6", lines=2)
+    r = eng.handle_request(conv.body(), {})
+    texts = [b["text"] for m in r.outbound["messages"] if isinstance(m["content"], list)
+             for b in m["content"] if b.get("type") == "text"]
+    at = next(i for i, t in enumerate(texts) if t.startswith("[Summary of turns 2-3"))
+    after = [t for t in texts[at + 1:] if "reminder" in t.lower()]
+    # the first repeat after the span (client message 7, turn 4) carries the text; later repeats point at it
+    assert after[0] == rem and after[1:] and all("Same reminder as in message 7;" in t for t in after[1:])
+    assert conv.messages[6]["content"][-1]["text"] == rem
