@@ -94,11 +94,16 @@ def compare_table(state: CompareState, width: int = 200) -> Any:
             cells[-1] = Text(row[-1], style="bold red")
         t.add_row(*[cells[i] for i in keep])
     hidden = [r.headers[i] for i in range(len(r.headers)) if i not in keep]
+    measure = "spend" if _by_spend(r.headers, [row for row in r.rows if row[0] != "clairvoyant"]) else "cost"
     legend = Text.assemble(
         ("\n", ""), ("◀ lowest", "bold yellow") if all_thrash else ("◀ best", "bold green"),
-        (" lowest cost, but every policy thrashes on this recording · " if all_thrash
-         else " lowest cost among the policies that do not thrash · ", "grey58"), (r.primary, "bold #f0c674"),
-        (" the policy this replay runs · ", "grey58"), ("cost", "bold"),
+        (f" lowest {measure}, but every policy thrashes on this recording · " if all_thrash
+         else f" lowest {measure} among the policies that do not thrash · ", "grey58"), (r.primary, "bold #f0c674"),
+        (" the policy this replay runs · ", "grey58"),
+        *((("spend $", "bold"), (" the bill under the prompt-cache model, ", "grey58"), ("$ × bound", "bold"),
+           (" against the cache bound, ", "grey58"), ("ctx end", "bold"),
+           (" prompt tokens of the last request (docs/cache.md) · ", "grey58")) if "spend $" in r.headers else ()),
+        ("cost", "bold"),
         (" = token-turns kept + handles + fault re-reads (docs/policies.md); ", "grey58"), ("× bound", "bold"),
         (" against the clairvoyant optimum of the same recording", "grey58"),
         (f"\nnot shown at this width: {', '.join(hidden)} (pichay-tui analyze FILE --compare all has them)"
@@ -111,13 +116,26 @@ def best_policy(headers: list[str], rows: list[list[str]]) -> tuple[str, bool]:
     """(the policy to mark best, whether every policy thrashes). Best is the lowest cost among policies that do not
     thrash: cost already prices each fault as a re-read, but a thrashing policy keeps evicting what the model needs
     next, so its low cost comes with a model that keeps asking again. If all thrash, the lowest cost, said as such."""
-    cost, thrash = headers.index("cost"), headers.index("thrash") if "thrash" in headers else None
+    thrash = headers.index("thrash") if "thrash" in headers else None
     policies = [row for row in rows if row[0] != "clairvoyant"]
     if not policies:
         return "", False
     calm = [row for row in policies if thrash is None or not row[thrash]]
-    pick = min(calm or policies, key=lambda row: int(row[cost].replace(",", "") or 0))
+    pick = min(calm or policies, key=_price_key(headers, policies))
     return pick[0], not calm
+
+
+def _by_spend(headers: list[str], rows: list[list[str]]) -> bool:
+    """Rank by what users pay under prompt caching (spend $) when every policy has it, else by the token cost."""
+    return "spend $" in headers and all(row[headers.index("spend $")].startswith(("$", "−$")) for row in rows)
+
+
+def _price_key(headers: list[str], rows: list[list[str]]):
+    if _by_spend(headers, rows):
+        col = headers.index("spend $")
+        return lambda row: float(row[col].replace("−", "-").replace("$", "").replace(",", ""))
+    col = headers.index("cost")
+    return lambda row: int(row[col].replace(",", "") or 0)
 
 
 class CompareScreen(Screen):
