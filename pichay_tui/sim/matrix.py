@@ -137,13 +137,13 @@ async def run_cell(client: Client, scenario: Scenario, tmp: Path, timeout: float
     cell.seconds = round(time.monotonic() - t0, 1)
     serve_err = (await proc.stderr.read()).decode("utf-8", "replace")
     raw = {"run": run, "state": state, "record": record, "work": work, "serve_stderr": serve_err}
-    judge(cell, scenario, run, state, record, serve_code, serve_err)
+    judge(cell, scenario, run, state, record, serve_code, serve_err, home=tmp / "home")
     return cell, raw
 
 
 def judge(cell: Cell, scenario: Scenario, run: ClaudeRun, state: dict, record: Path, serve_code: int,
-          serve_err: str) -> None:
-    """Fill in the cell's findings and problems."""
+          serve_err: str, home: Path | None = None) -> None:
+    """Fill in the cell's findings and problems (`home`: the client's HOME, whose transcripts are searched too)."""
     p = cell.problems
     cell.exit_code, cell.answer = run.exit_code, answer_line(run.result_text)
     if run.timed_out or run.exit_code != 0 or run.is_error:
@@ -156,6 +156,11 @@ def judge(cell: Cell, scenario: Scenario, run: ClaudeRun, state: dict, record: P
     leaked = sorted({s for s in OURS if s in run.stdout})
     if leaked:
         p.append(f"client output carries {leaked}")
+    for transcript in sorted((home / ".claude").rglob("*.jsonl")) if home and (home / ".claude").is_dir() else []:
+        text = transcript.read_text("utf-8", "replace")
+        leaked = sorted({s for s in OURS if s in text})
+        if leaked:
+            p.append(f"the client's transcript {transcript.name} carries {leaked}")
     if state.get("failures"):
         p.append(f"the engine failed open {state['failures']} time(s)")
     roles = _judge_sessions(cell, scenario, state, record)

@@ -106,10 +106,14 @@ def test_judge_passes_a_clean_cell_and_names_every_defect(tmp_path):
     _write_recording(tmp_path / "bad.jsonl", [
         ("sa", _body([{"type": "text", "text": prompt}])), ("sb", _body(prompt)),
         ("sw", _body("Warmup", "explore")), ("sw", _body("Warmup", "plan"))], status=529)
+    transcript = tmp_path / "home" / ".claude" / "projects" / "w" / "t.jsonl"
+    transcript.parent.mkdir(parents=True)
+    transcript.write_text(json.dumps({"message": {"content": "<memory_cleanup>\ndrop: block:p1\n</memory_cleanup>"}}))
     cell = Cell("x", sc.key, expected=expected_answer("cooperative"))
-    judge(cell, sc, bad_run, bad, tmp_path / "bad.jsonl", 0, "")
+    judge(cell, sc, bad_run, bad, tmp_path / "bad.jsonl", 0, "", home=tmp_path / "home")
     text = "\n".join(cell.problems)
     assert "final answer" in text and "memory_fault" in text
+    assert "transcript t.jsonl carries ['memory_cleanup']" in text
     assert "expected one main session, got 2" in text
     assert "session sw (warm-up) mixes 1 first messages and 2 system prompts" in text
     assert "warm-up session sw ran 2 requests" in text
