@@ -24,6 +24,7 @@ from .pages import Kind
 from .pager import Pager
 from .policy import PolicyContext, make_policy
 from .session import Session
+from .spill import SessionTable
 from .store import BackingStore, MemoryStore
 from .tokens import TokenCounter
 from .tool_classes import SUBAGENT_TOOLS
@@ -53,7 +54,7 @@ class Engine(CooperativeMixin, StateMixin):
         self.clock = clock or time.time
         self.counter = counter or TokenCounter()
         self.policy = make_policy(self.config.policy)
-        self.sessions: dict[str, Session] = {}
+        self.sessions: SessionTable = SessionTable(self)   # idle sessions may be spilled to a store (spill.py)
         self._by_fp: dict[tuple[str | None, str], str] = {}
         self._by_client: dict[str, list[str]] = {}
         self._subscribers: list[Callable[[Event], None]] = []
@@ -286,6 +287,10 @@ class Engine(CooperativeMixin, StateMixin):
             self._emit(ev.RESPONSE_COMPLETED, s, {"usage": usage, "stop_reason": response.stop_reason,
                                                   "status": response.status, "error": response.error})
             self._changed()
+            n = self.sessions.busy.pop(s.id, 0) - 1
+            if n > 0:
+                self.sessions.busy[s.id] = n
+            self.sessions.trim(keep=s.id)
             return collected
         finally:
             self._collect = None

@@ -31,6 +31,7 @@ class StateMixin:
         """JSON-able snapshot in the /_pichay/state shape."""
         return {"mode": self.config.mode, "policy": self.policy.name, "side_requests": self.side_requests,
                 "failures": self.failures,
-                "sessions": [self.session_state(s, pages) for s in self.sessions.values()]}
+                "sessions": [self.session_state(s, pages) for s in self.sessions.values()]
+                + [dict(v) for v in self.sessions.spilled.values()]}
 
 

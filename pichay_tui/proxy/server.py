@@ -24,6 +24,10 @@ from .intercept import DEFAULT_TIMEOUT, Intercept
 from .recorder import Recorder, RecordingRefused, check_appendable
 from .upstream import Upstream
 
+# Sessions kept in RAM; idle ones beyond this are spilled to the store (--state-dir, else a temporary one) and come
+# back on their next request (core/spill.py). docs/reliability.md lists the limits.
+RESIDENT_SESSIONS = 64
+
 
 class BindError(OSError):
     """The proxy cannot listen where it was asked to (port in use, address not on this machine, no permission)."""
@@ -68,7 +72,7 @@ class ProxyServer:
                  host: str | None = None, port: int | None = None, upstream: str | None = None,
                  record: str | None = None, transport: Any = None, clock: Callable[[], float] = time.time,
                  timeout: Any = None, log_level: str = "warning",
-                 intercept_timeout: float | None = DEFAULT_TIMEOUT) -> None:
+                 intercept_timeout: float | None = DEFAULT_TIMEOUT, resident_sessions: int = RESIDENT_SESSIONS) -> None:
         if isinstance(options, PagerConfig):
             opts, config = ProxyOptions(mode=options.mode), options
         else:
@@ -91,7 +95,13 @@ class ProxyServer:
 
             self.store, engine, self.reset_moved = open_persistent(
                 opts.state_dir, lambda store: Engine(config, store=store, clock=clock), reset=opts.reset_state)
-        self.engine = engine if engine is not None else Engine(config, clock=clock)
+        self._spill_dir: str | None = None
+        if engine is None and self.store is None:
+            engine = self._temp_store_engine(config, clock)
+        elif self.store is not None:
+            engine.sessions.store = self.store
+        engine.sessions.limit = resident_sessions
+        self.engine = engine
         self.clock = clock
         self.intercept = Intercept(timeout=intercept_timeout)   # exists before start(): the TUI subscribes early
         self.guard = ControlGuard(opts.control_token or new_token(), opts.allow_host)
@@ -106,6 +116,20 @@ class ProxyServer:
         self._server: _InLoopServer | None = None
         self._task: asyncio.Task | None = None
         self._upstream: Upstream | None = None
+
+    def _temp_store_engine(self, config: PagerConfig, clock: Callable[[], float]) -> Engine:
+        """Without --state-dir: evicted content and idle sessions go to a temporary SQLite store (not durable,
+        deleted at stop), so memory stays bounded however many sessions come and go."""
+        import tempfile
+
+        from ..store.sqlite import PersistentEngine, SQLiteStore
+
+        self._spill_dir = tempfile.mkdtemp(prefix="pichay-spill-")
+        self.store = SQLiteStore(self._spill_dir, durable=False)
+        engine = Engine(config, store=self.store, clock=clock)
+        engine.sessions.store = self.store
+        engine.sessions.save = PersistentEngine(engine, self.store).checkpoint   # only when spilling
+        return engine
 
     async def start(self) -> str:
         """Bind, start serving in the running loop, and return the base URL (`http://HOST:PORT`)."""
@@ -190,6 +214,10 @@ class ProxyServer:
                 self.recorder.close()
             if self.store is not None:
                 self.store.close()
+            if self._spill_dir is not None:
+                import shutil
+
+                shutil.rmtree(self._spill_dir, ignore_errors=True)
             with contextlib.suppress(OSError):
                 self._sock.close()
 

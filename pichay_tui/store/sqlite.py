@@ -5,6 +5,7 @@ WAL mode; every checkpoint is one transaction, so a kill -9 leaves the last comp
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -28,30 +29,45 @@ CREATE TABLE IF NOT EXISTS sweeps (session TEXT NOT NULL, seq INTEGER NOT NULL, 
 class SQLiteStore:
     """Implements the core's BackingStore and persists engine checkpoints."""
 
-    def __init__(self, state_dir: str | Path) -> None:
+    def __init__(self, state_dir: str | Path, durable: bool = True, cache_blocks: int = 512) -> None:
         self.dir = Path(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "pichay.sqlite3"
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        # a temporary store (no --state-dir) only spills RAM: it need not survive a crash
+        self.db.execute("PRAGMA synchronous=NORMAL" if durable else "PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
         self._pending: dict[str, bytes] = {}
-        self._cache: dict[str, dict[str, Any]] = {}
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()   # recently used blocks, bounded
+        self._cache_max = cache_blocks
 
     # ---- BackingStore ----
     def put(self, content_hash: str, block: dict[str, Any]) -> None:
-        if content_hash not in self._cache:
-            self._cache[content_hash] = block
+        if content_hash not in self._cache and content_hash not in self._pending:
+            self._remember(content_hash, block)
             self._pending[content_hash] = orjson.dumps(block)
 
     def get(self, content_hash: str) -> dict[str, Any] | None:
         block = self._cache.get(content_hash)
-        if block is None:
+        if block is not None:
+            self._cache.move_to_end(content_hash)
+            return block
+        pending = self._pending.get(content_hash)
+        if pending is not None:
+            block = orjson.loads(pending)
+        else:
             row = self.db.execute("SELECT block FROM content WHERE hash = ?", (content_hash,)).fetchone()
-            if row:
-                block = self._cache[content_hash] = orjson.loads(row[0])
+            block = orjson.loads(row[0]) if row else None
+        if block is not None:
+            self._remember(content_hash, block)
         return block
+
+    def _remember(self, content_hash: str, block: dict[str, Any]) -> None:
+        """Keep a block at hand; the oldest fall out (they are in the database or still pending)."""
+        self._cache[content_hash] = block
+        while len(self._cache) > self._cache_max:
+            self._cache.popitem(last=False)
 
     # ---- checkpoints ----
     def save(self, checkpoint: dict[str, Any]) -> None:
@@ -92,6 +108,19 @@ class SQLiteStore:
                            db.execute("SELECT data FROM sweeps WHERE session = ? ORDER BY seq", (sid,))],
             })
         return out
+
+    def load_session(self, sid: str) -> dict[str, Any] | None:
+        """One session's rows (for bringing a spilled session back)."""
+        db = self.db
+        row = db.execute("SELECT meta FROM sessions WHERE id = ?", (sid,)).fetchone()
+        if row is None:
+            return None
+        return {"meta": orjson.loads(row[0]),
+                "pages": [orjson.loads(r[0]) for r in db.execute("SELECT data FROM pages WHERE session = ?", (sid,))],
+                "faults": [orjson.loads(r[0]) for r in
+                           db.execute("SELECT data FROM faults WHERE session = ? ORDER BY seq", (sid,))],
+                "sweeps": [orjson.loads(r[0]) for r in
+                           db.execute("SELECT data FROM sweeps WHERE session = ? ORDER BY seq", (sid,))]}
 
     def close(self) -> None:
         self.db.close()
