@@ -108,3 +108,35 @@ async def test_odd_paths_and_methods_get_json_or_the_upstream(make_proxy, upstre
         assert r.json()["type"] == "error"
         r = await client.post(f"{proxy.url}/v1/messages", content=b"{not json", headers=HEADERS)
         assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+async def test_splice_failure_fails_open_with_the_reason(make_proxy, upstream, monkeypatch):
+    from pichay_tui.proxy import app as app_module
+
+    bodies = (await SimulatedAgent(upstream.url, upstream.workdir, script="coding", session_id="exact-2").run()).requests
+    proxy = await make_proxy(mode="page", age_threshold=2)
+
+    def broken(*a, **kw):
+        raise RuntimeError("injected splice failure")
+
+    monkeypatch.setattr(app_module, "splice", broken)
+    async with httpx.AsyncClient(timeout=30) as client:
+        for body in bodies:
+            raw = odd_bytes(body)
+            r = await client.post(f"{proxy.url}/v1/messages", content=raw,
+                                  headers={**HEADERS, "x-claude-code-session-id": "exact-2"})
+            assert r.status_code == 200
+            assert upstream.capture.messages()[-1].body == raw          # every request: the client's own bytes
+    state = await get_json(f"{proxy.url}/_pichay/state")
+    assert state["failures"] >= 1                                       # the engine did page; the splice failed
+
+
+async def test_an_internal_error_is_anthropic_shaped_json(make_proxy, upstream, monkeypatch):
+    from pichay_tui.proxy import app as app_module
+
+    proxy = await make_proxy(mode="page")
+    monkeypatch.setattr(app_module, "upstream_path", lambda request: 1 / 0)
+    async with httpx.AsyncClient(timeout=30) as client:
+        r = await client.get(f"{proxy.url}/v1/models")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("application/json")
+    assert r.json()["type"] == "error" and "ZeroDivisionError" in r.json()["error"]["message"]
