@@ -19,9 +19,10 @@ import orjson
 sys.path.insert(0, str(Path(__file__).parent))
 from proxy_overhead import pichay, start  # noqa: E402
 
-from pichay_tui.core.synthetic import round_robin_session  # noqa: E402
+from pichay_tui.core.synthetic import Conversation  # noqa: E402
 
 TURNS = 12
+LINES = 200          # per Read result (~10 KB): a session carries ~120 KB of tool output
 PARALLEL = 4
 
 
@@ -33,10 +34,14 @@ def rss_mb(pid: int) -> float:
 
 
 def session_bodies(i: int) -> list[bytes]:
+    """A Claude-Code-shaped session: TURNS reads of distinct files; its id in every content string."""
     sid = f"mem{i:05d}"
+    conv = Conversation(sid)
     out = []
-    for body in round_robin_session(TURNS, 12, session=sid, fresh=True):
-        raw = orjson.dumps({**body, "stream": False})
+    for t in range(TURNS + 1):
+        if t:
+            conv.read(f"/work/project/src/module_{t:02d}.py", lines=LINES)
+        raw = orjson.dumps({**conv.body(), "stream": False})
         out.append(raw.replace(b'"content":"', b'"content":"[' + sid.encode() + b'] '))
     return out
 

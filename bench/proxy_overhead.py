@@ -80,9 +80,9 @@ def start(args: list[str]) -> tuple[subprocess.Popen, str]:
 
 
 def pichay(upstream: str, mode: str) -> list[str]:
-    exe = Path(sys.executable).with_name("pichay-tui")
-    base = [str(exe)] if exe.exists() else [sys.executable, "-c", "from pichay_tui.cli import main; main()"]
-    return base + ["serve", "--port", "0", "--upstream", upstream, "--mode", mode]
+    """`pichay-tui serve` from the pichay_tui this Python imports (PYTHONPATH=an older checkout measures it)."""
+    return [sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0",
+            "--upstream", upstream, "--mode", mode]
 
 
 async def one(client: httpx.AsyncClient, url: str, raw: bytes, rid: str) -> tuple[float, float]:

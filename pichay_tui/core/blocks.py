@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import orjson
@@ -122,6 +123,11 @@ def image_tokens(block: dict[str, Any]) -> int:
     return 1600
 
 
+_CLEARED_RE = re.compile(r"\s*(?:" + "|".join(re.escape(m) for m in CLEARED_MARKERS) + ")")
+
+
 def is_cleared_by_client(content: Any) -> bool:
-    text = result_text(content).strip()
-    return any(text.startswith(m) for m in CLEARED_MARKERS)
+    """Whether the client replaced a result with its 'cleared' marker (checked for every resident result on every
+    request, so no copy of the text: a match at the start, after whitespace)."""
+    text = content if isinstance(content, str) else result_text(content)
+    return _CLEARED_RE.match(text) is not None

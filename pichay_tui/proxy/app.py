@@ -29,7 +29,7 @@ from .upstream import Upstream, error_body, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 BIG_BODY = 1_000_000    # bytes: bodies this large are parsed, pre-counted and spliced in a worker thread
-MAX_MEMOS = 64          # sessions whose last spliced messages are kept (see core/splice.Memo)
+MAX_MEMOS = 16          # sessions whose last spliced messages are kept (see core/splice.Memo)
 
 
 class UpstreamFailed(Response):

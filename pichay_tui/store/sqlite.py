@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS sweeps (session TEXT NOT NULL, seq INTEGER NOT NULL, 
 """
 
 
+PENDING_MAX = 4_000_000     # bytes of evicted content held for the next checkpoint before it is written anyway
+
+
 class SQLiteStore:
     """Implements the core's BackingStore and persists engine checkpoints."""
 
@@ -41,12 +44,30 @@ class SQLiteStore:
         self._pending: dict[str, bytes] = {}
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()   # recently used blocks, bounded
         self._cache_max = cache_blocks
+        self._pending_bytes = 0
 
     # ---- BackingStore ----
     def put(self, content_hash: str, block: dict[str, Any]) -> None:
         if content_hash not in self._cache and content_hash not in self._pending:
             self._remember(content_hash, block)
-            self._pending[content_hash] = orjson.dumps(block)
+            # an exact-size copy: orjson's own result keeps a ~256 KB allocation for any body over a few KB
+            data = self._pending[content_hash] = bytes(memoryview(orjson.dumps(block)))
+            self._pending_bytes += len(data)
+            if self._pending_bytes > PENDING_MAX:
+                self.flush_content()
+
+    def flush_content(self) -> None:
+        """Write pending content now. Safe before any checkpoint: rows are immutable and keyed by their hash."""
+        if self._pending:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany("INSERT OR IGNORE INTO content VALUES (?, ?)", list(self._pending.items()))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        self._pending.clear()
+        self._pending_bytes = 0
 
     def get(self, content_hash: str) -> dict[str, Any] | None:
         block = self._cache.get(content_hash)
@@ -92,6 +113,7 @@ class SQLiteStore:
             db.execute("ROLLBACK")
             raise
         self._pending.clear()
+        self._pending_bytes = 0
 
     def load(self) -> dict[str, Any]:
         """Everything needed by Checkpointer.restore."""
