@@ -136,10 +136,11 @@ class Engine(CooperativeMixin, StateMixin):
 
     def _main_of(self, known: list[str]) -> str:
         """The parent for a new conversation under this client id: the first that can spawn subagents, else the
-        first (warm-up agents, which cannot spawn any, may arrive before the main conversation)."""
+        first (warm-up agents, which cannot spawn any, may arrive before the main conversation). Only resident
+        sessions are looked at, so spilled subagents are not brought back just to be ruled out."""
         for sid in known:
-            s = self.sessions[sid]
-            if any(s.pages[p].address in SUBAGENT_TOOLS for p in s.header_ids
+            s = dict.get(self.sessions, sid)
+            if s is not None and any(s.pages[p].address in SUBAGENT_TOOLS for p in s.header_ids
                    if p in s.pages and s.pages[p].kind is Kind.TOOL_DEF):
                 return sid
         return known[0]
