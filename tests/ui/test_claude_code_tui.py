@@ -3,36 +3,46 @@
 The scripted upstream's `coding` script re-reads models.py eight user turns after first reading it; with τ = 4 the
 first read is paged out before the re-read, so the page table must show Claude Code's session, its pages and a fault.
 """
+import tempfile
+from pathlib import Path
+
 import pytest
 from helpers import wait_until
 
 from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.proxy.server import ProxyServer
+from pichay_tui.cli_tui import build_app
 from pichay_tui.sim.claude_cli import DEFAULT_TOOLS, MISSING_HELP, claude_env, find_claude
 from pichay_tui.sim.sample_project import create_sample_project
 from pichay_tui.sim.script import script_prompt
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
-from pichay_tui.ui.app import PichayApp
 from pichay_tui.ui.config import UIConfig
-from pichay_tui.ui.host import ProxyHost
 from pichay_tui.ui.widgets.page_table import PageTable
 from pichay_tui.ui.widgets.panels import FaultTable
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_claude_code_through_the_tui_hosted_proxy(tmp_path):
+async def test_claude_code_through_the_tui_hosted_proxy(tmp_path, monkeypatch):
+    """Built by the CLI's own factory, in the environment and folder `pichay-tui -- claude ...` would run in."""
+    import os
+
     exe = find_claude()
     if exe is None:
         pytest.fail(MISSING_HELP)
     work = create_sample_project(tmp_path / "work")
+    env = claude_env("http://unset", tmp_path / "home")
+    for k in os.environ:
+        if k not in env:
+            monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))         # the agent log lands here
     async with run_upstream(create_upstream_app(script="coding", workdir=work)) as upstream:
-        server = ProxyServer(ProxyOptions(port=0, age_threshold=4, upstream=upstream))
         cmd = [str(exe), "-p", script_prompt("coding", str(work)), "--output-format", "stream-json", "--verbose",
                "--allowedTools", DEFAULT_TOOLS, "--permission-mode", "acceptEdits"]
-        host = ProxyHost(server, cmd, log_path=str(tmp_path / "agent.log"),
-                         env=claude_env("http://unset", tmp_path / "home"), cwd=str(work))
-        app = PichayApp(server.engine, host=host, config=UIConfig(), root=str(work))
+        app = build_app(ProxyOptions(port=0, age_threshold=4, upstream=upstream), cmd, cfg=UIConfig())
+        host = app.host
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_until(pilot, lambda: host.exit_code is not None, timeout=240, app=app)
             app.refresh_view(force=True)
@@ -47,5 +57,6 @@ async def test_claude_code_through_the_tui_hosted_proxy(tmp_path):
             faults = app.vm.faults()
             assert faults and faults[0].address.endswith("inventory/models.py")
             assert app.screen.query_one(FaultTable).row_count == len(faults)
-            assert (tmp_path / "agent.log").read_text().strip()          # agent output went to the log, not the screen
+            assert Path(host.log_path).parent == tmp_path
+            assert Path(host.log_path).read_text().strip()               # agent output went to the log, not the screen
             assert any('"type":"result"' in line.replace(" ", "") for line in app.log_lines)
