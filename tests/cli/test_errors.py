@@ -157,3 +157,15 @@ def test_analyze_over_a_glob_skips_a_non_session_file_with_a_warning(tmp_path):
     mixed = subprocess.run(f"{pichay_tui()} analyze *.jsonl", shell=True, cwd=tmp_path, capture_output=True,
                            text=True, env=command_env(tmp_path), timeout=60)
     assert mixed.returncode == 1 and "bad.jsonl: not JSON lines" in mixed.stderr
+
+
+def test_a_reference_proxy_log_cut_mid_line_is_a_warning_too(tmp_path, captures):
+    lines = (captures / "pichay-legacy" / "test_author_run1" / "proxy.jsonl").read_bytes().splitlines(keepends=True)
+    reqs = [i for i, line in enumerate(lines) if line.startswith(b'{"type": "request"')]
+    cut_at = reqs[5]                                            # the 6th request is cut off mid-line
+    (tmp_path / "proxy.jsonl").write_bytes(b"".join(lines[:cut_at]) + lines[cut_at][:4000])
+    p = subprocess.run([pichay_tui(), "replay", "--headless", "proxy.jsonl"], cwd=tmp_path, capture_output=True,
+                       text=True, env=command_env(tmp_path), timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert f"proxy.jsonl:{cut_at + 1}: truncated last line skipped" in p.stderr
+    assert len([line for line in p.stdout.splitlines() if line.startswith("#")]) == 5
