@@ -65,7 +65,7 @@ def test_upstream_answers_like_the_messages_api_and_stops_on_ctrl_c(tmp_path):
         assert f"pichay-tui --upstream {url} -- claude -p" in text and f"cd {work}" in text
         r = httpx.post(f"{url}/v1/messages", json={"model": "m", "max_tokens": 100, "stream": False,
                                                    "tools": [{"name": "Read", "input_schema": {}}],
-                                                   "messages": [{"role": "user", "content": "start"}]})
+                                                   "messages": [{"role": "user", "content": "Review the project, please"}]})
         reply = r.json()
         assert r.status_code == 200 and reply["type"] == "message"
         call = next(b for b in reply["content"] if b["type"] == "tool_use")
