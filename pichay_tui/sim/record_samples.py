@@ -59,9 +59,13 @@ async def record_sample(script: str, out: Path, workroot: Path) -> dict:
 
 def record_all(out_dir: str | Path, names: list[str] | None = None) -> Iterator[str]:
     out_dir = Path(out_dir)
+    import fcntl
+
     workroot = Path(tempfile.gettempdir()) / "pichay-samples"
     workroot.mkdir(parents=True, exist_ok=True)
-    for name in names or list(SAMPLES):
-        info = asyncio.run(record_sample(name, out_dir / SAMPLES[name], workroot))
-        yield (f"{name:12} {info['file']}: {info['turns']} model turns, {info['sessions']} session(s), "
-               f"{info['bytes']:,} bytes, answer {'ok' if info['answer_ok'] else 'UNEXPECTED'}")
+    with open(workroot / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)        # the folder is fixed (stable paths): concurrent runs take turns
+        for name in names or list(SAMPLES):
+            info = asyncio.run(record_sample(name, out_dir / SAMPLES[name], workroot))
+            yield (f"{name:12} {info['file']}: {info['turns']} model turns, {info['sessions']} session(s), "
+                   f"{info['bytes']:,} bytes, answer {'ok' if info['answer_ok'] else 'UNEXPECTED'}")

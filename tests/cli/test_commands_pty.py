@@ -216,3 +216,15 @@ def test_headless_commands_end_on_sigterm_too(tmp_path):
         assert up.wait_exit(30) == 0
     finally:
         up.kill()
+
+
+def test_two_samples_runs_at_once_both_succeed(tmp_path):
+    """The sample project lives in one fixed folder (stable paths in the recordings): runs take turns, not clobber."""
+    runs = [Term([pichay_tui(), "samples", "--out", str(tmp_path / f"out{i}"), "--only", "coding"], tmp_path,
+                 cols=200) for i in range(2)]
+    try:
+        assert [r.wait_exit(300) for r in runs] == [0, 0], [r.text() for r in runs]
+    finally:
+        for r in runs:
+            r.kill()
+    assert all((tmp_path / f"out{i}" / "coding.jsonl").stat().st_size > 100_000 for i in range(2))
