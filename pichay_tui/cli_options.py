@@ -66,8 +66,6 @@ def check_upstream(ctx: Any, param: Any, value: str) -> str:
     if u.scheme not in ("http", "https") or not u.hostname:
         raise click.BadParameter(f"{value!r} is not an http(s) URL with a host, e.g. {DEFAULT_UPSTREAM} "
                                  "or http://127.0.0.1:9000")
-    if u.query or u.fragment:
-        raise click.BadParameter(f"{value!r}: give the base URL only, without ?query or #fragment")
     return value
 
 
