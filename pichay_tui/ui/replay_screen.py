@@ -124,6 +124,8 @@ TIMELINE_STYLE = {"e": "dark_orange", "F": "bold red", "z": "yellow", "▲": "bo
 class ReplayScreen(MainScreen):
     """The live screen plus a timeline bar."""
 
+    SHORT, TINY = 34, 26   # the timeline takes two rows: at 80×24 the fault/pin row gives way to 8+ page rows
+
     def compose(self):
         from textual.widgets import Footer
 

@@ -120,3 +120,18 @@ async def test_no_column_is_cut_at_120_or_160_columns():
             await pilot.press("L")
             await pilot.pause()
             assert _no_column_cut(app) == [], size
+
+
+async def test_replay_at_80x24_keeps_eight_page_rows_and_hides_no_column_partly():
+    from pathlib import Path
+
+    from pichay_tui.cli_replay import build_replay_app
+
+    sample = Path(__file__).resolve().parents[2] / "sample_sessions" / "long_thrash.jsonl.xz"
+    app = build_replay_app(str(sample), frame=20)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(PageTable)
+        assert table.visible_rows() >= 8
+        assert sum(1 for line in _lines(table)[1:] if line.strip()) >= 8
+        assert _no_column_cut(app) == []
