@@ -24,7 +24,7 @@ from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
-from .streaming import Relay, RelayResponse, SideParser, wait_disconnect
+from .streaming import CancelOnDisconnect, Relay, RelayResponse, SideParser
 from .upstream import Upstream, error_body, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -122,17 +122,16 @@ class Proxy:
             req = self.upstream.build(request.method, upstream_path(request), request.url.query, headers, content)
         except (httpx.InvalidURL, ValueError, TypeError) as e:
             return _error(400, f"cannot forward this request: {e}", "invalid_request_error")
-        send = asyncio.ensure_future(self.upstream.send_request(req))
-        watch = asyncio.ensure_future(wait_disconnect(request.receive))
+        guard = CancelOnDisconnect(request.receive)   # the client leaving cancels the upstream request
         try:
-            await asyncio.wait({send, watch}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            watch.cancel()
-            if not send.done():          # the client left before the upstream answered: cancel it
-                send.cancel()
-        try:
-            return await send
+            try:
+                return await self.upstream.send_request(req)
+            finally:
+                guard.stop()
         except asyncio.CancelledError:
+            if not guard.fired:
+                raise
+            guard.absorb()
             return _error(499, "client disconnected", "api_error")
         except httpx.TimeoutException as e:
             return _error(504, f"upstream timed out: {type(e).__name__}", "timeout_error")
