@@ -39,6 +39,9 @@ EXCEPTIONS = {
                                       "suite",
     "python bench/replay.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/ui_table.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
+    "python bench/client_matrix.py --from build/client-matrix.json": "renders the JSON a ./test.sh run writes into "
+                                                                      "build/; tests/sim/test_matrix.py runs it on "
+                                                                      "a written JSON",
 }
 # run together, as the README tells: the recipe (two terminals) and the control-API curl (needs a running proxy)
 RECIPE_MODEL = "pichay-tui upstream --workdir /tmp/pichay-sample"

@@ -135,3 +135,26 @@ def test_every_pinned_client_is_in_tools_package_json():
         spec = deps[c.package]
         assert spec.rsplit("@", 1)[-1] == c.version if spec.startswith("npm:") else spec == c.version
     assert {c.version for c in CLIENTS if c.kind == "cli"} == {"1.0.128", "2.0.77", "2.1.197", "2.1.332"}
+
+
+def test_bench_renders_a_test_runs_json_into_the_readme_table(tmp_path):
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    cells = [{"client": "cc-2.0.77", "scenario": "files", "passed": True, "seconds": 3.0,
+              "faults": ["main Read models.py"], "sessions": ["1 main (13 req)", "3 warm-up"], "problems": []},
+             {"client": "cc-2.0.77", "scenario": "subagent", "passed": False, "seconds": 4.0, "faults": [],
+              "sessions": ["2 main (1,9 req)"], "problems": ["final answer 'subagent=MISSING' | wrong"]}]
+    src, readme = tmp_path / "cells.json", tmp_path / "README.md"
+    src.write_text(json.dumps(cells))
+    readme.write_text("intro\n<!-- client-matrix:begin -->\nold table\n<!-- client-matrix:end -->\nrest\n")
+    p = subprocess.run([sys.executable, "bench/client_matrix.py", "--from", str(src), "--readme", str(readme)],
+                       cwd=repo, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    table = readme.read_text()
+    assert "old table" not in table and table.startswith("intro\n") and table.endswith("rest\n")
+    row = next(line for line in table.splitlines() if line.startswith("| Claude Code 2.0.77"))
+    assert "✅ pass<br>faults: main Read models.py<br>sessions: 1 main (13 req), 3 warm-up" in row
+    assert "❌ FAIL" in row and "subagent=MISSING' \\| wrong" in row and "| not run |" in row
+    assert "1/2 cells pass" in table and table.count("| Claude Code") == 1
