@@ -25,8 +25,11 @@ class Price:
     min_cacheable: int = 1024
 
     def usd(self, usage: dict[str, Any]) -> float:
-        """Dollars of one request's usage (Anthropic field names; `cache_creation_1h_input_tokens` is our split)."""
-        w1h = int(usage.get("cache_creation_1h_input_tokens") or 0)
+        """Dollars of one request's usage (Anthropic field names). The 1-hour part of the cache writes comes from the
+        API's `cache_creation.ephemeral_1h_input_tokens`, or from our model's `cache_creation_1h_input_tokens`."""
+        split = usage.get("cache_creation")
+        w1h = int(usage.get("cache_creation_1h_input_tokens") or
+                  (split.get("ephemeral_1h_input_tokens") if isinstance(split, dict) else 0) or 0)
         w5m = int(usage.get("cache_creation_input_tokens") or 0) - w1h
         return (int(usage.get("input_tokens") or 0) * self.input + w5m * self.write_5m + w1h * self.write_1h
                 + int(usage.get("cache_read_input_tokens") or 0) * self.read

@@ -98,6 +98,10 @@ def test_prices_follow_the_table():
     usd = p.usd({"input_tokens": 1_000_000, "cache_creation_input_tokens": 1_000_000,
                  "cache_read_input_tokens": 1_000_000, "output_tokens": 1_000_000})
     assert usd == pytest.approx(5 + 6.25 + 0.5 + 25)
+    # the API reports the 1-hour share of the writes separately; it is priced at 2× input
+    api = {"cache_creation_input_tokens": 1_000_000,
+           "cache_creation": {"ephemeral_5m_input_tokens": 400_000, "ephemeral_1h_input_tokens": 600_000}}
+    assert p.usd(api) == pytest.approx(0.4 * 6.25 + 0.6 * 10)
 
 
 def test_calibration_recovers_offset_and_scale():
