@@ -2,7 +2,7 @@
 
 For any sequence of requests, operator commands and model operations, every page id named in a handle we put in
 the outbound view (paged out, cleared stale output, released, summarised, collapsed) resolves through memory_fault to
-that page's original content. Checked at every request on the read-only path memory_fault takes (resolve → backing
+that page's original content (summarised releases included). Checked at every request on the read-only path memory_fault takes (resolve → backing
 store), and at the end by calling memory_fault itself on every id of the last request's handles.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pichay_tui.core.blocks import block_text, result_text
+from pichay_tui.core.cleanup_tags import CleanupOp
 from pichay_tui.core.commands import CommandError
 from pichay_tui.core.cooperative import resolve
 from pichay_tui.core.pages import Kind
@@ -33,7 +34,7 @@ action = st.one_of(
     st.tuples(st.just("clear"), st.integers(0, 40), st.just(0)),
     st.tuples(st.sampled_from(["page.evict", "page.pin", "page.unpin", "page.restore", "session.compact"]),
               st.integers(0, 60), st.just(0)),
-    st.tuples(st.sampled_from(["memory_fault", "memory_release"]), st.integers(0, 60), st.just(0)),
+    st.tuples(st.sampled_from(["memory_fault", "memory_release", "summarize"]), st.integers(0, 60), st.just(0)),
     st.tuples(st.just("collapse"), st.integers(1, 10), st.integers(0, 3)),
 )
 HANDLE_ID = re.compile(r'memory_fault with "(p[0-9a-f]{8})"')
@@ -68,6 +69,9 @@ def apply(conv: Conversation, eng, act) -> None:
             eng.command("session.collapse", session=s.id, first=arg, last=arg + n, summary="summary")
         except CommandError:
             pass
+    elif kind == "summarize":                    # <memory_cleanup> summarize: ID "text" from the model
+        if ids:
+            eng.apply_cleanup(s.id, [CleanupOp("summarize", [ids[arg % len(ids)]], "what it said, briefly", None)])
     elif kind in ("memory_fault", "memory_release"):
         if ids:
             eng.answer_phantom_calls(s.id, [{"id": f"ph{arg}", "name": kind,
