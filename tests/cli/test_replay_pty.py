@@ -77,6 +77,22 @@ def test_replay_full_story_on_the_coding_sample(tmp_path):
         t.press("home")
         home = at_frame(t, 0)
         assert "frame 0: no request applied yet" in home and "Pages · — · 0/0" in home
+        t.press("d")                                     # the turn diff before any request
+        t.wait_for(r"no requests yet")
+        t.press("escape")
+        t.wait_for(r"frame 0/13")
+        # page detail on a frame reached by going back (the engine was restored from a snapshot)
+        for _ in range(7):
+            t.press("right", pause=0.1)
+        at_frame(t, 7)
+        for _ in range(2):
+            t.press("left", pause=0.1)
+        at_frame(t, 5)
+        t.press("enter")
+        t.wait_for(r"Page p[0-9a-f]{8}.*\n(.*\n)*.*Original content")
+        t.press("escape")
+        t.press("home")
+        at_frame(t, 0)
         # play, then pause: frames advance by themselves
         t.press("space")
         t.wait_for(r"frame [1-9]\d*/13 · playing")
