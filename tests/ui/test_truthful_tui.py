@@ -150,5 +150,7 @@ async def test_demo_follows_the_running_session_and_escape_keeps_the_log_hidden(
         await wait_until(pilot, lambda: len(app.engine.sessions) >= 2, timeout=180, app=app)
         second = next(s for s in app.engine.sessions if s != first)
         await wait_until(pilot, lambda: app.vm.selected == second, app=app)
-        assert app.host.script == "long" and app.main.query_one("#pages-box").border_title.startswith(
-            f"Pages · {second}")
+        # the second script may already have finished at pace 0: what matters is that the view followed it
+        assert app.host.script in ("long", "finished")
+        await wait_until(pilot, lambda: app.main.query_one("#pages-box").border_title.startswith(
+            f"Pages · {second}"), app=app)
