@@ -68,8 +68,17 @@ def _apply_evict(pager: "Pager", args: dict, forced: list) -> Any:
     return {"page": page.id}
 
 
+def _refuse_collapsed(p: Page, what: str) -> None:
+    """A page folded into an L3 collapse stays out until the collapse goes: the summary replaced its whole turn range,
+    so no pin or restore can put it back in the model's view; memory_fault serves its content instead."""
+    if p.state is PageState.COLLAPSED:
+        raise CommandError(f"page {p.id} is folded into a collapsed turn range; {what} cannot bring it back into the "
+                           f"context (memory_fault with \"{p.id}\" serves its content)")
+
+
 def _check_pin(s: "Session", args: dict) -> None:
     p = _page(s, args)
+    _refuse_collapsed(p, "a pin")
     if p.pinned:
         raise CommandError(f"page {p.id} is already pinned ({p.pin_reason.value})")
     if p.kind is not Kind.TOOL_RESULT:
@@ -106,6 +115,7 @@ def _check_restore(s: "Session", args: dict) -> None:
     p = _page(s, args)
     if p.state is PageState.CLEARED:
         raise CommandError(f"page {p.id} was cleared by the client; its content is not held", 409)
+    _refuse_collapsed(p, "a restore")
     if not p.state.is_out and _pending_for(s, p.id) != "page.evict":
         raise CommandError(f"page {p.id} is resident; nothing to restore")
 

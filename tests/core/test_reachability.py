@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pichay_tui.core.blocks import block_text, result_text
@@ -142,6 +142,11 @@ def check_reachable(eng, sid: str, outbound: dict, orig: Originals, conv: Conver
 @settings(max_examples=int(__import__("os").environ.get("I9_EXAMPLES", "50")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(action, min_size=1, max_size=28), st.integers(1, 4), st.sampled_from([0, 300, 500]),
        st.booleans())
+# found by this test: a pin on a page folded into a collapse stranded it (memory_fault: "not evicted (pinned)")
+@example(actions=[("read", "/p/f0.py", 5), ("read", "/p/f0.py", 5), ("collapse", 1, 1), ("page.pin", 0, 0)],
+         tau=1, min_size=0, cooperative=False)
+@example(actions=[("read", "/p/f0.py", 5), ("read", "/p/f0.py", 5), ("collapse", 1, 1), ("page.restore", 0, 0)],
+         tau=1, min_size=0, cooperative=False)
 def test_every_page_named_in_a_handle_comes_back_through_memory_fault(actions, tau, min_size, cooperative):
     eng, conv, orig = engine(age_threshold=tau, min_size=min_size, cooperative=cooperative), Conversation(), \
         Originals()
