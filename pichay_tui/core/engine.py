@@ -204,7 +204,8 @@ class Engine(CooperativeMixin, StateMixin):
                 self._set_zone(s, tokens)
                 if self.config.advisory_note and s.zone != "normal":
                     note = pressure_note(s, tokens, self.config.zones.window,
-                                         phantom_tools=self._offers_phantom_tools(body))
+                                         phantom_tools=self._offers_phantom_tools(body),
+                                         cleanup_tags=self.config.cooperative)
                 tools = self._outbound_tools(s, body)
                 if self.config.dedup_reminders:
                     self._dedup_reminders(s, messages)

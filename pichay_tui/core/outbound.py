@@ -83,8 +83,11 @@ def build_outbound(s: Session, body: dict[str, Any], note: str | None = None,
     return out
 
 
-def pressure_note(s: Session, tokens: int, window: int, phantom_tools: bool = False) -> str:
-    """The advisory status note: fill, the five largest resident tool results, and what the model can do."""
+def pressure_note(s: Session, tokens: int, window: int, phantom_tools: bool = False, cleanup_tags: bool = True) -> str:
+    """The advisory status note: fill, the five largest resident tool results, and what the model can do.
+
+    cleanup_tags is False when cooperation is off: <memory_cleanup> tags are then neither stripped nor acted on, so the
+    note must not invite the model to write them."""
     top = sorted(s.resident_results.values(), key=lambda p: p.tokens, reverse=True)[:5]
     lines = [f"<system-reminder>pichay memory status: context {tokens / window:.0%} full "
              f"({tokens:,} of {window:,} tokens, zone {s.zone})."]
@@ -92,6 +95,10 @@ def pressure_note(s: Session, tokens: int, window: int, phantom_tools: bool = Fa
         lines.append("Largest resident tool results:")
         for p in top:
             lines.append(f"- page {p.id}: {p.tool or p.kind.value} {p.address} ({p.tokens:,} tokens, turn {p.turn})")
+    if not cleanup_tags:
+        lines.append("pichay pages out old tool results by itself; each handle names how to get its content back."
+                     "</system-reminder>")
+        return "\n".join(lines)
     ops = "release pages you no longer need"
     if phantom_tools:
         ops += " with the memory_release tool (memory_fault brings them back)"

@@ -105,6 +105,7 @@ def test_pressure_note_names_memory_release_when_the_tool_is_offered():
     r = step(eng, conv)
     note = _note(r.outbound)
     assert note and "memory_release tool" in note
+    assert "<memory_cleanup>" in note                  # the tags are acted on when cooperation is on
     assert any(t["name"] == "memory_release" for t in r.outbound["tools"])
 
 
@@ -114,4 +115,7 @@ def test_pressure_note_does_not_name_memory_release_when_cooperation_is_off():
     r = step(eng, conv)
     note = _note(r.outbound)
     assert note and "memory_release" not in note
+    # cleanup tags are neither stripped nor acted on without cooperation: the note must not invite them
+    assert "<memory_cleanup>" not in note and "release: PAGE_ID" not in note
+    assert "pichay memory status" in note and "/a.py" in note
     assert not any(t["name"] == "memory_release" for t in r.outbound["tools"])
