@@ -68,17 +68,25 @@ def _apply_evict(pager: "Pager", args: dict, forced: list) -> Any:
     return {"page": page.id}
 
 
-def _refuse_collapsed(p: Page, what: str) -> None:
-    """A page folded into an L3 collapse stays out until the collapse goes: the summary replaced its whole turn range,
-    so no pin or restore can put it back in the model's view; memory_fault serves its content instead."""
-    if p.state is PageState.COLLAPSED:
-        raise CommandError(f"page {p.id} is folded into a collapsed turn range; {what} cannot bring it back into the "
-                           f"context (memory_fault with \"{p.id}\" serves its content)")
+def collapse_of(s: "Session", p: Page) -> dict | None:
+    """The L3 collapse whose turn range holds this page, if any. Membership, not state, decides whether the summary
+    hides a page: one released or evicted before the collapse keeps that state inside the span."""
+    return next((c for c in s.collapses if p.id in c["pages"]), None)
+
+
+def _refuse_collapsed(s: "Session", p: Page, what: str) -> None:
+    """A page inside an L3 collapse stays out until the collapse goes: the summary replaced its whole turn range, so
+    no pin or restore can put it back in the model's view; memory_fault serves its content instead."""
+    c = collapse_of(s, p)
+    if c is not None or p.state is PageState.COLLAPSED:
+        turns = f" {c['first']}-{c['last']}" if c is not None else ""
+        raise CommandError(f"page {p.id} is folded into the collapsed turns{turns}; {what} cannot bring it back into "
+                           f"the context (memory_fault with \"{p.id}\" serves its content)")
 
 
 def _check_pin(s: "Session", args: dict) -> None:
     p = _page(s, args)
-    _refuse_collapsed(p, "a pin")
+    _refuse_collapsed(s, p, "a pin")
     if p.pinned:
         raise CommandError(f"page {p.id} is already pinned ({p.pin_reason.value})")
     if p.kind is not Kind.TOOL_RESULT:
@@ -115,7 +123,7 @@ def _check_restore(s: "Session", args: dict) -> None:
     p = _page(s, args)
     if p.state is PageState.CLEARED:
         raise CommandError(f"page {p.id} was cleared by the client; its content is not held", 409)
-    _refuse_collapsed(p, "a restore")
+    _refuse_collapsed(s, p, "a restore")
     if not p.state.is_out and _pending_for(s, p.id) != "page.evict":
         raise CommandError(f"page {p.id} is resident; nothing to restore")
 
@@ -201,7 +209,8 @@ def _apply_fault_in(pager: "Pager", args: dict, forced: list) -> Any:
     page = s.pages[args["page"]]
     if args.get("source") != "model" and page.paged:   # the model's memory_fault was counted when answered
         pager.minor_fault(page)
-    if page.state is not PageState.COLLAPSED:          # collapsed content came back in the tool result only
+    # collapsed content came back in the tool result only: the summary still hides the page's place
+    if page.state is not PageState.COLLAPSED and collapse_of(s, page) is None:
         pager.restore(page, "memory_fault")
     return {"page": page.id}
 

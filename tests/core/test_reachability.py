@@ -147,6 +147,11 @@ def check_reachable(eng, sid: str, outbound: dict, orig: Originals, conv: Conver
          tau=1, min_size=0, cooperative=False)
 @example(actions=[("read", "/p/f0.py", 5), ("read", "/p/f0.py", 5), ("collapse", 1, 1), ("page.restore", 0, 0)],
          tau=1, min_size=0, cooperative=False)
+# and the same for a page the model released before the collapse (it keeps the state released inside the span)
+@example(actions=[("edit", "/p/f0.py", 0), ("edit", "/p/f0.py", 0), ("memory_release", 0, 0), ("collapse", 1, 1),
+                  ("page.pin", 0, 0)], tau=1, min_size=300, cooperative=False)
+@example(actions=[("edit", "/p/f0.py", 0), ("edit", "/p/f0.py", 0), ("memory_release", 0, 0), ("collapse", 2, 0),
+                  ("memory_fault", 0, 0)], tau=1, min_size=300, cooperative=False)
 def test_every_page_named_in_a_handle_comes_back_through_memory_fault(actions, tau, min_size, cooperative):
     eng, conv, orig = engine(age_threshold=tau, min_size=min_size, cooperative=cooperative), Conversation(), \
         Originals()
