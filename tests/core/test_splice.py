@@ -7,7 +7,7 @@ import random
 import orjson
 import pytest
 
-from pichay_tui.core.splice import SpliceError, loads, splice
+from pichay_tui.core.splice import Memo, SpliceError, loads, splice
 
 WEIRD = (b'{"role":"assistant", "content":[{"type":"tool_use","id":"tu1","name":"Bash",'
          b'"input":{"n":123456789012345678901234567890,"f":1.10,"e":1E400,"s":"caf\\u00e9 \\ud83d\\ude00",'
@@ -79,6 +79,35 @@ def test_cached_equal_message_from_an_older_body_keeps_this_bodys_bytes():
     msgs[2] = {**older["messages"][2], "content": [{"type": "tool_result", "tool_use_id": "tu0", "content": "h"}]}
     out = splice(raw, body, {**body, "messages": msgs})
     assert WEIRD in out and b"123456789012345678901234567890" in out
+
+
+@pytest.mark.parametrize("exact_max", [Memo.EXACT_MAX, 0])     # bodies kept and compared exactly / by digest
+def test_memo_reuses_a_rendering_only_for_the_same_client_bytes(monkeypatch, exact_max):
+    monkeypatch.setattr(Memo, "EXACT_MAX", exact_max)
+    memo = Memo()
+    handle = {"type": "tool_result", "tool_use_id": "tu0", "content": "[handle p1]"}
+
+    def outbound(raw: bytes, cached: dict | None) -> tuple[dict, dict, dict]:
+        body = loads(raw)
+        msgs = list(body["messages"])
+        new = cached or {**msgs[2], "content": [handle, {"type": "text", "text": "n", "n": msgs[3]["content"][0]["n"]}]}
+        msgs[2] = new                     # the pager's cached rebuilt message, the same object every request
+        return body, {**body, "messages": msgs}, new
+
+    raw = body_bytes()
+    body, out_body, new = outbound(raw, None)
+    first = splice(raw, body, out_body, memo)
+    assert first == splice(raw, body, out_body)
+    again = bytes(bytearray(raw))         # the next request: equal bytes, another object
+    body, out_body, _ = outbound(again, new)
+    assert splice(again, body, out_body, memo) == first
+    # the client re-sent that message with other bytes that parse equal: the memo must not answer with the old ones
+    changed = again.replace(b'{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu0"',
+                            b'{"role":"us\\u0065r","content":[{"type":"tool_result","tool_use_id":"tu0"', 1)
+    assert changed != again and loads(changed) == loads(again)
+    body, out_body, _ = outbound(changed, new)
+    out = splice(changed, body, out_body, memo)
+    assert out == splice(changed, body, out_body) and b'"role":"us\\u0065r"' in out
 
 
 def test_bytes_that_do_not_match_the_body_raise():
