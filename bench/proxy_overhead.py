@@ -102,9 +102,15 @@ async def one(client: httpx.AsyncClient, url: str, raw: bytes, rid: str) -> tupl
 
 
 def cpu_ms(pid: int) -> float:
-    """CPU time (user + system) a process has used: robust to other load on the machine, unlike wall time."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    """CPU time a process's threads have run (ns-exact /proc/PID/task/*/schedstat; /proc/PID/stat counts 10 ms
+    ticks, a 0.25 ms resolution over 40 requests): robust to other load on the machine, unlike wall time."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):     # a thread that just ended
+            pass
+    return total / 1e6
 
 
 def orjson_floor(raw: bytes, n: int = 50) -> float:
