@@ -63,6 +63,13 @@ class Memo:
     def __init__(self) -> None:
         self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes]] = {}
         self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes]] = {}
+        self._spans: tuple[bytes, dict] | None = None    # the previous body and the arrays found in it
+
+    def spans(self) -> dict:
+        """A span cache for the next splice that knows the previous body's arrays (see array_elements)."""
+        out = _Spans()
+        out.prev = self._spans
+        return out
 
     def render(self, raw: bytes, old: Any, new: Any, s: int, e: int) -> bytes:
         exact = len(raw) <= self.EXACT_MAX
@@ -76,9 +83,38 @@ class Memo:
         self._next[id(new)] = (new, (raw, s, e) if exact else None, digest, out)
         return out
 
-    def turn(self) -> None:
-        """Forget entries the last splice did not use."""
+    def turn(self, raw: bytes | None = None, spans: dict | None = None) -> None:
+        """Forget entries the last splice did not use; keep that splice's body and array spans when small."""
         self._prev, self._next = self._next, {}
+        self._spans = (raw, dict(spans)) if raw is not None and spans and len(raw) <= self.EXACT_MAX else None
+
+
+class _Spans(dict):
+    """Array start -> (element spans, close) of one body, plus `prev`: the same for the previous body."""
+
+    prev: tuple[bytes, dict] | None = None
+
+
+def _known_elements(raw: bytes, i: int, cache: dict | None) -> list[tuple[int, int]]:
+    """The leading elements of the array at raw[i] whose bytes equal the previous body's array at the same offset
+    (an agent resends its history: a few memcmps instead of a walk through every message)."""
+    prev = getattr(cache, "prev", None)
+    hit = prev[1].get(i) if prev is not None else None
+    if not hit or not hit[0]:
+        return []
+    praw, (elems, close) = prev[0], hit
+    pv = memoryview(praw)
+    # up to one byte past each element: a number's end is only known from the byte after it
+    if raw.startswith(pv[i:close + 1], i):
+        return list(elems)
+    lo, hi = 0, len(elems)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if raw.startswith(pv[i:elems[mid - 1][1] + 1], i):
+            lo = mid
+        else:
+            hi = mid - 1
+    return list(elems[:lo])
 
 
 def _same(src: tuple[bytes, int, int] | None, prev_digest: bytes | None, raw: bytes, s: int, e: int,
@@ -199,10 +235,19 @@ def array_elements(raw: bytes, i: int, parsed: list | None = None,
         raise SpliceError("expected an array")
     if cache is not None and i in cache:
         return cache[i]
-    out: list[tuple[int, int]] = []
-    j = _ws(raw, i + 1)
-    if raw[j] == 93:
-        return out, j
+    out = _known_elements(raw, i, cache)
+    if out:
+        j = _ws(raw, out[-1][1])
+        if raw[j] == 93:
+            cache[i] = (out, j)      # type: ignore[index] - out is only non-empty with a cache
+            return out, j
+        if raw[j] != 44:
+            raise SpliceError("expected ',' in array")
+        j = _ws(raw, j + 1)
+    else:
+        j = _ws(raw, i + 1)
+        if raw[j] == 93:
+            return out, j
     n = len(parsed) if parsed is not None else 0
     while True:
         k = len(out)
@@ -329,9 +374,12 @@ def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
     start = _ws(raw, 0)
     end = _ws_back(raw)
     edits: list[tuple[int, int, bytes]] = []
+    spans = memo.spans() if memo is not None else {}
+    ok = False
     try:
-        _diff(raw, old, new, start, end, edits, memo, {})
+        _diff(raw, old, new, start, end, edits, memo, spans)
+        ok = True
     finally:
         if memo is not None:
-            memo.turn()
+            memo.turn(raw if ok else None, spans)
     return raw if not edits else _apply(raw, edits, 0, len(raw))

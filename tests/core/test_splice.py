@@ -153,3 +153,35 @@ def test_random_edits_round_trip(seed):
     for i, m in enumerate(msgs):
         if i not in touched:
             assert json.dumps(m, indent=None).encode() in out or b"\n" in raw
+
+
+def test_memo_span_reuse_follows_every_change_of_the_client_bytes():
+    """The memo reuses the previous body's array spans where the bytes are equal; any difference (an appended
+    message, an edited one, a longer number, other spacing) must give exactly what a splice without memo gives."""
+    memo = Memo()
+
+    def edit(raw: bytes) -> bytes:
+        body = loads(raw)
+        msgs = list(body["messages"])
+        msgs[2] = {**msgs[2], "content": [{"type": "tool_result", "tool_use_id": "tu0", "content": "[handle]"}]}
+        nums = list(body["nums"])
+        nums[1] = 7
+        new = {**body, "messages": msgs, "nums": nums}
+        out = splice(raw, body, new, memo)
+        assert out == splice(raw, body, new) and loads(out) == new
+        return out
+
+    base = body_bytes(3)[:-1] + b', "nums": [1, 22, 3, [4, 5]] }'
+    variants = [
+        base,
+        bytes(bytearray(base)),                                             # equal bytes, another object
+        base.replace(b'"nums": [1, 22, 3', b'"nums": [1, 223, 3'),          # a number grows by one digit
+        base.replace(b'"nums": [1, 22, 3', b'"nums": [1, 22 , 3'),
+        base.replace(b"\"content\":\"out 2\"", b"\"content\":\"out 2 longer\""),   # a later message edited
+        body_bytes(5)[:-1] + b', "nums": [1, 22, 3, [4, 5]] }',            # messages appended
+        body_bytes(2)[:-1] + b', "nums": [1, 22, 3, [4, 5]] }',            # and removed
+        base.replace(b' ], "tools"', b' ,{"role":"user","content":"more"} ], "tools"'),
+        base,
+    ]
+    for raw in variants:
+        edit(raw)
