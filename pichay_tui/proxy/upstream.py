@@ -22,6 +22,23 @@ RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
 # is bounded by its own read timeout and ends when its client disconnects.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=15.0, read=600.0, write=60.0, pool=30.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=32, keepalive_expiry=60.0)
+SEND_CHUNK = 1 << 20     # bytes: a bigger request body goes to the socket this much at a time (see _Pieces)
+
+
+class _Pieces(httpx.AsyncByteStream):
+    """A big request body handed to the connection piece by piece, same bytes and Content-Length.
+
+    Why: one write of a 50 MB body makes asyncio copy the unsent rest twice (slice, then its write buffer) in one
+    event-loop callback, ~50 ms during which no other request or control call is answered (bench/loop_latency.py).
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self):
+        view = memoryview(self.data)
+        for i in range(0, len(view), SEND_CHUNK):
+            yield bytes(view[i:i + SEND_CHUNK])
 
 
 def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
@@ -85,7 +102,10 @@ class Upstream:
     def build(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
               content: bytes | None) -> httpx.Request:
         """The upstream request (raises httpx.InvalidURL for a path httpx cannot send)."""
-        return self.client.build_request(method, self.url(path, query), headers=headers, content=content)
+        req = self.client.build_request(method, self.url(path, query), headers=headers, content=content)
+        if content is not None and len(content) > SEND_CHUNK:
+            req.stream = _Pieces(content)    # headers (Content-Length) were set from the bytes; only the writes split
+        return req
 
     async def send_request(self, req: httpx.Request) -> httpx.Response:
         """Start a built request and return as soon as the response headers arrive (the body is streamed later)."""

@@ -74,6 +74,23 @@ async def test_deeply_nested_body_is_forwarded_in_observe_mode_with_record(make_
     assert any("not recorded" in (x.get("failure") or "") for x in records)
 
 
+async def test_a_body_sent_in_pieces_arrives_whole_with_its_length(make_proxy, upstream):
+    """Bodies over SEND_CHUNK are written to the upstream piece by piece (the loop stays free); the upstream still
+    gets the client's exact bytes with a Content-Length, not a chunked transfer."""
+    from pichay_tui.proxy.upstream import SEND_CHUNK
+    proxy = await make_proxy(mode="observe")
+    text = "[sim-script:coding] " + "y" * (2 * SEND_CHUNK + 12345)
+    raw = odd_bytes({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": text}]})
+    async with httpx.AsyncClient(timeout=60) as client:
+        r = await client.post(f"{proxy.url}/v1/messages", content=raw, headers=HEADERS)
+        other = await client.post(f"{proxy.url}/v1/other?x=1", content=raw + b" ", headers=HEADERS)
+    assert r.status_code == 200 and r.json()["type"] == "message"
+    for seen, sent in ((upstream.capture.messages()[-1], raw), (upstream.capture.seen[-1], raw + b" ")):
+        assert seen.body == sent
+        assert seen.headers.get("content-length") == str(len(sent)) and "transfer-encoding" not in seen.headers
+    assert other.status_code == upstream.capture.seen[-1].status
+
+
 async def test_deeply_nested_body_fails_open_in_page_mode(make_proxy, upstream):
     proxy = await make_proxy(mode="page")
     deep = b"[" * 300 + b"]" * 300
@@ -140,3 +157,16 @@ async def test_an_internal_error_is_anthropic_shaped_json(make_proxy, upstream, 
         r = await client.get(f"{proxy.url}/v1/models")
     assert r.status_code == 500 and r.headers["content-type"].startswith("application/json")
     assert r.json()["type"] == "error" and "ZeroDivisionError" in r.json()["error"]["message"]
+
+
+async def test_a_big_body_is_built_as_pieces_of_the_same_bytes():
+    from pichay_tui.proxy.upstream import SEND_CHUNK, Upstream
+    up = Upstream("http://127.0.0.1:9")
+    raw = bytes(range(256)) * ((2 * SEND_CHUNK + 7) // 256 + 1)
+    req = up.build("POST", "/v1/messages", "", [("content-type", "application/json")], raw)
+    pieces = [p async for p in req.stream]
+    assert len(pieces) == 3 and max(map(len, pieces)) <= SEND_CHUNK and b"".join(pieces) == raw
+    assert req.headers["content-length"] == str(len(raw)) and "transfer-encoding" not in req.headers
+    small = up.build("POST", "/v1/messages", "", [], b"{}")
+    assert [p async for p in small.stream] == [b"{}"]
+    await up.aclose()
