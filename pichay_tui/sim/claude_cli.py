@@ -90,8 +90,13 @@ async def run_claude(prompt: str, base_url: str, workdir: Path | str, home: Path
     home_dir.mkdir(parents=True, exist_ok=True)
     args = [str(exe), "-p", prompt, "--output-format", "stream-json", "--verbose",
             "--allowedTools", allowed_tools, "--permission-mode", "acceptEdits", *(extra_args or [])]
+    return await run_stream_json(args, workdir, claude_env(base_url, home_dir, extra_env), timeout)
+
+
+async def run_stream_json(args: list[str], workdir: Path | str, env: dict[str, str], timeout: float) -> ClaudeRun:
+    """Run a client that prints stream-json; a hung one is killed at `timeout` and reported as timed out."""
     proc = await asyncio.create_subprocess_exec(
-        *args, cwd=str(workdir), env=claude_env(base_url, home_dir, extra_env),
+        *args, cwd=str(workdir), env=env,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     timed_out = False
     try:

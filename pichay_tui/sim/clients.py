@@ -6,14 +6,13 @@ Each is one entry of tools/package.json (older builds under npm aliases such as 
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .claude_cli import DEFAULT_TOOLS, ClaudeRun, claude_env, parse_stream_json
+from .claude_cli import DEFAULT_TOOLS, ClaudeRun, claude_env, run_stream_json
 
 TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
 INSTALL_HELP = "Run ./test.sh (or `npm install` in tools/), which installs every pinned agent client."
@@ -83,17 +82,4 @@ async def run_client(client: Client, prompt: str, base_url: str, workdir: Path |
     args = client.argv(prompt, allowed_tools)
     home_dir = Path(home) if home else Path(tempfile.mkdtemp(prefix="client-home-"))
     home_dir.mkdir(parents=True, exist_ok=True)
-    proc = await asyncio.create_subprocess_exec(
-        *args, cwd=str(workdir), env=claude_env(base_url, home_dir),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    timed_out = False
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
-        timed_out = True
-        proc.kill()
-        out, err = await proc.communicate()
-    stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-    events, result, is_error = parse_stream_json(stdout)
-    code = proc.returncode if proc.returncode is not None else -1
-    return ClaudeRun(code, result, is_error, events, stdout, stderr, timed_out)
+    return await run_stream_json(args, workdir, claude_env(base_url, home_dir), timeout)
