@@ -35,8 +35,11 @@ EXCEPTIONS = {
                            "it with --workdir",
     "python bench/cache_cost.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/engine.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
-    "python bench/proxy_overhead.py": "a benchmark: figures measured on the machine that runs it, kept out of the "
-                                      "suite",
+    "python bench/proxy_overhead.py --n 40": "a benchmark: figures measured on the machine that runs it, kept out "
+                                              "of the suite",
+    "python bench/memory.py --sessions 1000": "a benchmark: figures measured on the machine that runs it, kept out "
+                                              "of the suite",
+    "python bench/loop_latency.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/replay.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/ui_table.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/client_matrix.py --from build/client-matrix.json": "renders the JSON a ./test.sh run writes into "
