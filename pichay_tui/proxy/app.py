@@ -24,7 +24,7 @@ from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
-from .streaming import CancelOnDisconnect, Relay, RelayResponse, SideParser
+from .streaming import ClientLeft, Relay, RelayResponse, SideParser, unless_client_leaves
 from .upstream import Upstream, error_body, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -122,16 +122,9 @@ class Proxy:
             req = self.upstream.build(request.method, upstream_path(request), request.url.query, headers, content)
         except (httpx.InvalidURL, ValueError, TypeError) as e:
             return _error(400, f"cannot forward this request: {e}", "invalid_request_error")
-        guard = CancelOnDisconnect(request.receive)   # the client leaving cancels the upstream request
-        try:
-            try:
-                return await self.upstream.send_request(req)
-            finally:
-                guard.stop()
-        except asyncio.CancelledError:
-            if not guard.fired:
-                raise
-            guard.absorb()
+        try:   # the client leaving cancels the upstream request
+            return await unless_client_leaves(request.receive, self.upstream.send_request(req))
+        except ClientLeft:
             return _error(499, "client disconnected", "api_error")
         except httpx.TimeoutException as e:
             return _error(504, f"upstream timed out: {type(e).__name__}", "timeout_error")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import httpx
 import orjson
@@ -178,6 +178,25 @@ class CancelOnDisconnect:
         self._watch.cancel()
 
 
+class ClientLeft(Exception):
+    """The client disconnected while `unless_client_leaves` awaited its work (the work was cancelled)."""
+
+
+async def unless_client_leaves(receive: Callable[[], Any], work: Awaitable[Any]) -> Any:
+    """Await `work` inline; if the client disconnects first, cancel it and raise ClientLeft."""
+    guard = CancelOnDisconnect(receive)
+    try:
+        try:
+            return await work
+        finally:
+            guard.stop()
+    except asyncio.CancelledError:
+        if not guard.fired:
+            raise
+        guard.absorb()
+        raise ClientLeft from None
+
+
 class RelayResponse:
     """ASGI response streaming a Relay; a client disconnect cancels the upstream request at once."""
 
@@ -194,18 +213,9 @@ class RelayResponse:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def __call__(self, scope, receive, send) -> None:
-        guard = CancelOnDisconnect(receive)
         try:
-            try:
-                await self._stream(send)
-            finally:
-                guard.stop()
-        except asyncio.CancelledError:
-            if not guard.fired:
-                raise
-            guard.absorb()
-            self.relay.disconnected = True
-        except OSError:  # the client vanished while we were writing
+            await unless_client_leaves(receive, self._stream(send))
+        except (ClientLeft, OSError):  # OSError: the client vanished while we were writing
             self.relay.disconnected = True
         finally:
             await self.relay.close()
