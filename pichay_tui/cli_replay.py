@@ -219,7 +219,7 @@ def replay_command(file, policy, age_threshold, min_size, zones, policy_arg, fra
                        f"{s['turn']:>4}  tokens {s['tokens_in']:>8,} → {s['tokens_out']:>8,}  {ev_text}")
         click.echo(controller.timeline(100))
         return
-    from .crash import run_app
+    from .cli_tui import run_app                     # as the other TUIs: crash reporting, no stray typeahead
 
     run_app(build_replay_app(file, config, frame, source=source))
 

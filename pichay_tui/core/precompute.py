@@ -10,7 +10,7 @@ import contextlib
 from typing import Any, Iterator
 
 from . import blocks
-from .blocks import block_bytes, block_text, message_fp, page_hash, result_lines
+from .blocks import block_bytes, block_text, message_fp, page_hash
 from .tokens import TokenCounter
 
 MIN_CHARS = 16_384          # smaller blocks cost less to handle inline than to look up
@@ -41,7 +41,7 @@ def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0,
             h = page_hash(blk)
             known = {"page_hash": h, "bytes": block_bytes(blk)}
             if blk.get("type") == "tool_result":
-                known["lines"] = result_lines(blk)
+                known["lines"] = text.count("\n") + 1      # block_text of a result is its result_text
             facts[id(blk)] = (blk, known)
             counter.count(text, h)
     return facts

@@ -299,8 +299,9 @@ class Proxy:
             return await self.forward(request)
         raw = await request.body()
         headers = self._headers(request)
+        big = len(raw) >= BIG_BODY
         try:
-            body = await asyncio.to_thread(loads_in_pieces, raw) if len(raw) >= BIG_BODY else loads(raw)
+            body = await asyncio.to_thread(loads_in_pieces, raw) if big else loads(raw)
         except orjson.JSONDecodeError as e:
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
         content = raw
@@ -308,7 +309,8 @@ class Proxy:
             try:
                 view = self.engine.preview(body, headers)
                 if view is not body:
-                    content, why = self._encode(raw, body, view)
+                    content, why = (await asyncio.to_thread(self._encode, raw, body, view) if big
+                                    else self._encode(raw, body, view))
                     if why:
                         self._failed("count_tokens", why)
             except Exception as e:  # noqa: BLE001

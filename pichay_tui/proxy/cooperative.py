@@ -6,6 +6,7 @@ exchange into the next request. Cleanup operations are queued on the engine; the
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable
 
 import httpx
@@ -175,7 +176,8 @@ class CooperativeRelay(Relay):
 
     async def _post(self, body: dict[str, Any]) -> httpx.Response | None:
         try:
-            return await self.upstream.send("POST", self.path, self.query, self.headers, self.encode(body))
+            content = await asyncio.to_thread(self.encode, body)   # a re-splice of the whole body: off the loop
+            return await self.upstream.send("POST", self.path, self.query, self.headers, content)
         except httpx.HTTPError:
             return None
 

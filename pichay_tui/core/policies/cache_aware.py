@@ -29,9 +29,9 @@ from typing import Iterable
 from ..pages import Page, PageState
 from ..policy import PolicyContext
 from ._common import AccessTracker, arg
+from ..cache_model import LOOKBACK, TTL_5M
 
 HANDLE_TOKENS = 60
-LOOKBACK = 20
 
 
 def rewrite_tokens(s, pos: int) -> int:
@@ -69,7 +69,7 @@ class CacheAwarePolicy:
         self.seen[s.id] = (s.last_ts, s.epoch)
         if prev is None:
             return False
-        return s.last_ts - prev[0] > float(arg(ctx, "ttl", 300.0)) or s.epoch != prev[1]
+        return s.last_ts - prev[0] > float(arg(ctx, "ttl", TTL_5M)) or s.epoch != prev[1]
 
     def value(self, ctx: PolicyContext, acc, p: Page, read: float, write: float) -> float:
         handle = float(arg(ctx, "handle_tokens", HANDLE_TOKENS))
