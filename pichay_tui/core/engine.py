@@ -269,6 +269,7 @@ class Engine(CooperativeMixin, StateMixin):
 
     # ---- responses ----
     def handle_response(self, session_id: str, response: ResponseSummary, now: float | None = None) -> list[Event]:
+        self.sessions.leave(session_id)          # first, so no failure below can leave the session pinned in RAM
         s = self.sessions.get(session_id)
         if s is None:
             return []
@@ -289,9 +290,6 @@ class Engine(CooperativeMixin, StateMixin):
             self._emit(ev.RESPONSE_COMPLETED, s, {"usage": usage, "stop_reason": response.stop_reason,
                                                   "status": response.status, "error": response.error})
             self._changed()
-            n = self.sessions.busy.pop(s.id, 0) - 1
-            if n > 0:
-                self.sessions.busy[s.id] = n
             self.sessions.trim(keep=s.id)
             return collected
         finally:

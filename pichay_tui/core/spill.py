@@ -58,6 +58,16 @@ class SessionTable(dict):
         self.restores += 1
         return s
 
+    def enter(self, sid: str) -> None:
+        """A request of `sid` is on its way upstream: the session must stay resident until `leave(sid)`."""
+        self.busy[sid] = self.busy.get(sid, 0) + 1
+
+    def leave(self, sid: str) -> None:
+        """One of `sid`'s requests ended (answered, failed, abandoned); unknown or idle ids are ignored."""
+        n = self.busy.pop(sid, 0) - 1
+        if n > 0:
+            self.busy[sid] = n
+
     def trim(self, keep: str = "") -> None:
         """Spill idle sessions, oldest first, until at most `limit` stay resident; each is checkpointed first."""
         if not self.limit or self.store is None or dict.__len__(self) <= self.limit:

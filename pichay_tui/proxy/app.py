@@ -170,6 +170,28 @@ class Proxy:
             except Exception as e:  # noqa: BLE001 - fail open: the client's own bytes go upstream
                 failure = f"{type(e).__name__}: {e}"
                 self._failed("request", failure)
+        sid = result.session_id if result else ""
+        if sid:        # in flight from here: never spilled until _done (every path below ends in it, or leaves)
+            self.engine.sessions.enter(sid)
+        finished = False
+
+        def finish(summary: ResponseSummary) -> None:
+            nonlocal finished
+            finished = True
+            self._done(xid, sid, t0, summary)
+
+        try:
+            return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, big, finish)
+        except BaseException:
+            if sid and not finished:
+                self.engine.sessions.leave(sid)
+            raise
+
+    async def _forward_paged(self, request: Request, raw: bytes, body: Any, result: Any, failure: str | None,
+                             xid: int, now: float, headers: dict[str, str], big: bool,
+                             finish: Callable[[ResponseSummary], None]) -> Response | RelayResponse:
+        """Send what the engine decided (or the client's bytes, failing open) and relay the answer; `finish` is
+        called exactly once when the exchange ends, whichever way."""
         changed = result is not None and result.changed
         content = raw
         if changed:
@@ -185,9 +207,9 @@ class Proxy:
                              sent="outbound" if changed else "original", failure=failure)
         resp = await self._send(request, content, identity=True)
         if isinstance(resp, UpstreamFailed):
-            self._done(xid, sid, t0, ResponseSummary(status=resp.status_code, error=resp.message))
+            finish(ResponseSummary(status=resp.status_code, error=resp.message))
             return resp
-        on_done = lambda summary: self._done(xid, sid, t0, summary)  # noqa: E731
+        on_done = finish
         if changed and sid and resp.status_code == 200 and self._offers_phantom(result.outbound):
             encode = lambda b: _splice_or_dump(raw, body, b)  # noqa: E731 - continuations keep the client's bytes
             return self._cooperative(request, resp, result.outbound, sid, on_done, encode)
