@@ -4,7 +4,10 @@ WAL mode; every checkpoint is one transaction, so a kill -9 leaves the last comp
 """
 from __future__ import annotations
 
+import os
+import queue
 import sqlite3
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -26,58 +29,126 @@ CREATE TABLE IF NOT EXISTS sweeps (session TEXT NOT NULL, seq INTEGER NOT NULL, 
 """
 
 
-PENDING_MAX = 4_000_000     # bytes of evicted content held for the next checkpoint before it is written anyway
+PIECE = 1 << 20        # characters: a longer string is serialized in pieces, so no one call holds the GIL for long
+
+
+def dumps_in_pieces(obj: Any) -> bytes:
+    """orjson.dumps(obj), byte for byte, but strings over PIECE characters are encoded a piece at a time.
+
+    Why: orjson holds the GIL for a whole call (~100 ms on a 50 MB string), which stalls the event loop even from a
+    worker thread; between pieces the loop gets its turn. JSON escaping is per character, so pieces concatenate.
+    """
+    big: list[str] = []
+    mark = "\x00pichay-piece-" + os.urandom(8).hex() + "-"
+
+    def skeleton(o: Any) -> Any:
+        if isinstance(o, str):
+            if len(o) <= PIECE:
+                return o
+            big.append(o)
+            return f"{mark}{len(big) - 1}"
+        if isinstance(o, dict):
+            return {k: skeleton(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [skeleton(v) for v in o]
+        return o
+
+    shape = orjson.dumps(skeleton(obj))
+    if not big:
+        return shape
+    quoted = orjson.dumps(mark)[:-1]                      # '"' + the escaped mark, as it appears in `shape`
+    out: list[bytes] = []
+    rest = shape
+    for i, text in enumerate(big):
+        head, rest = rest.split(quoted + str(i).encode() + b'"', 1)
+        out.append(head + b'"')
+        out.extend(orjson.dumps(text[j:j + PIECE])[1:-1] for j in range(0, len(text), PIECE))
+        out.append(b'"')
+    out.append(rest)
+    return b"".join(out)
 
 
 class SQLiteStore:
-    """Implements the core's BackingStore and persists engine checkpoints."""
+    """Implements the core's BackingStore and persists engine checkpoints.
+
+    Evicted content is written behind: `put` only queues the block; a writer thread with its own connection
+    serializes it (in pieces) and inserts it, so the event loop never waits on that. `get` sees queued blocks; a
+    checkpoint first waits for the queue, so it never references content that is not in the database.
+    """
 
     def __init__(self, state_dir: str | Path, durable: bool = True, cache_blocks: int = 512) -> None:
         self.dir = Path(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "pichay.sqlite3"
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # a temporary store (no --state-dir) only spills RAM: it need not survive a crash
-        self.db.execute("PRAGMA synchronous=NORMAL" if durable else "PRAGMA synchronous=OFF")
+        self.db = self._connect(durable)
         self.db.executescript(SCHEMA)
-        self._pending: dict[str, bytes] = {}
+        self._durable = durable
+        self._lock = threading.Lock()
+        self._pending: dict[str, dict[str, Any]] = {}    # queued for the writer, not yet committed
+        self._known: set[str] = set()                     # hashes written or queued by this process
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._wdb: sqlite3.Connection | None = None
+        self.write_error: BaseException | None = None
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()   # recently used blocks, bounded
         self._cache_max = cache_blocks
-        self._pending_bytes = 0
+
+    def _connect(self, durable: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        # a temporary store (no --state-dir) only spills RAM: it need not survive a crash
+        db.execute("PRAGMA synchronous=NORMAL" if durable else "PRAGMA synchronous=OFF")
+        return db
 
     # ---- BackingStore ----
     def put(self, content_hash: str, block: dict[str, Any]) -> None:
-        if content_hash not in self._cache and content_hash not in self._pending:
-            self._remember(content_hash, block)
-            # an exact-size copy: orjson's own result keeps a ~256 KB allocation for any body over a few KB
-            data = self._pending[content_hash] = bytes(memoryview(orjson.dumps(block)))
-            self._pending_bytes += len(data)
-            if self._pending_bytes > PENDING_MAX:
-                self.flush_content()
+        if content_hash in self._known:
+            return
+        self._known.add(content_hash)
+        self._remember(content_hash, block)
+        with self._lock:
+            self._pending[content_hash] = block
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_loop, name="pichay-store-writer", daemon=True)
+            self._writer.start()
+        self._queue.put(content_hash)
+
+    def _write_loop(self) -> None:
+        """The writer thread: serialize and insert queued blocks, oldest first; None ends it."""
+        self._wdb = self._connect(self._durable)
+        while True:
+            h = self._queue.get()
+            try:
+                if h is None:
+                    return
+                with self._lock:
+                    block = self._pending.get(h)
+                if block is None:
+                    continue
+                try:
+                    if self._wdb.execute("SELECT 1 FROM content WHERE hash = ?", (h,)).fetchone() is None:
+                        self._wdb.execute("INSERT OR IGNORE INTO content VALUES (?, ?)", (h, dumps_in_pieces(block)))
+                except Exception as e:  # noqa: BLE001 - kept pending (still readable); the checkpoint retries it
+                    self.write_error = e
+                    continue
+                with self._lock:
+                    self._pending.pop(h, None)
+            finally:
+                self._queue.task_done()
 
     def flush_content(self) -> None:
-        """Write pending content now. Safe before any checkpoint: rows are immutable and keyed by their hash."""
-        if self._pending:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.executemany("INSERT OR IGNORE INTO content VALUES (?, ?)", list(self._pending.items()))
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-        self._pending.clear()
-        self._pending_bytes = 0
+        """Wait until every queued block is in the database (a checkpoint, close, or a test needs that)."""
+        if self._writer is not None:
+            self._queue.join()
 
     def get(self, content_hash: str) -> dict[str, Any] | None:
         block = self._cache.get(content_hash)
         if block is not None:
             self._cache.move_to_end(content_hash)
             return block
-        pending = self._pending.get(content_hash)
-        if pending is not None:
-            block = orjson.loads(pending)
-        else:
+        with self._lock:
+            block = self._pending.get(content_hash)
+        if block is None:
             row = self.db.execute("SELECT block FROM content WHERE hash = ?", (content_hash,)).fetchone()
             block = orjson.loads(row[0]) if row else None
         if block is not None:
@@ -92,11 +163,15 @@ class SQLiteStore:
 
     # ---- checkpoints ----
     def save(self, checkpoint: dict[str, Any]) -> None:
-        """Write content put since the last save and the checkpoint, atomically."""
+        """Write the checkpoint in one transaction, after the content it may reference is in the database."""
+        self.flush_content()
+        with self._lock:
+            stuck = list(self._pending.items())     # the writer failed on these: try once more, here
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("INSERT OR IGNORE INTO content VALUES (?, ?)", list(self._pending.items()))
+            db.executemany("INSERT OR IGNORE INTO content VALUES (?, ?)",
+                           [(h, dumps_in_pieces(b)) for h, b in stuck])
             db.execute("INSERT OR REPLACE INTO engine VALUES (1, ?)", (orjson.dumps(checkpoint["engine"]),))
             for sd in checkpoint["sessions"]:
                 sid = sd["meta"]["id"]
@@ -112,8 +187,9 @@ class SQLiteStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self._pending.clear()
-        self._pending_bytes = 0
+        with self._lock:
+            for h, _ in stuck:
+                self._pending.pop(h, None)
 
     def load(self) -> dict[str, Any]:
         """Everything needed by Checkpointer.restore."""
@@ -145,6 +221,14 @@ class SQLiteStore:
                            db.execute("SELECT data FROM sweeps WHERE session = ? ORDER BY seq", (sid,))]}
 
     def close(self) -> None:
+        """Write what is queued, stop the writer, close both connections."""
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
+        if self._wdb is not None:
+            self._wdb.close()
+            self._wdb = None
         self.db.close()
 
 
