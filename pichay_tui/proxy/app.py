@@ -223,7 +223,7 @@ class Proxy:
         self._record_request(xid, now, request.url.path, headers, body, result.outbound if result else body,
                              session=sid, request_no=result.request_no if result else 0,
                              side=bool(result and result.side), engine=result is not None or failure is not None,
-                             sent="outbound" if changed else "original", failure=failure)
+                             sent="outbound" if changed else "original", failure=failure, heavy=big)
         resp = await self._send(request, content, identity=True)
         if isinstance(resp, UpstreamFailed):
             finish(ResponseSummary(status=resp.status_code, error=resp.message))

@@ -4,14 +4,19 @@ An existing recording is never truncated: each start appends a segment (its own 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+import orjson
 
 from .. import __version__
 from ..core import recording as rec
 from ..core.events import Event
 from ..core.exchange import ResponseSummary
+from ..core.jsonpieces import dumps_in_pieces
 from ..core.redact import redact_text
 
 
@@ -46,11 +51,18 @@ def open_for_append(path: Path):
     return f
 
 
+def _line(record: Mapping[str, Any]) -> bytes:
+    """rec.dumps(record), byte for byte, without holding the GIL for long on a big body."""
+    return dumps_in_pieces(record, option=orjson.OPT_NON_STR_KEYS) + b"\n"
+
+
 class Recorder:
     """Subscribes to the engine; each record carries the events emitted since the previous record.
 
     Every engine call is followed by its record with no await in between, so record order is engine order and each
-    record's events are exactly those of its call.
+    record's events are exactly those of its call. A request with a big body (`heavy`) is built and serialized by a
+    writer thread, and so is every record after it until that thread is idle again: one queue, so the file keeps
+    call order; the loop never serializes 50 MB. close() writes everything queued.
     """
 
     def __init__(self, path: str | os.PathLike, engine: Any, **header: Any) -> None:
@@ -60,6 +72,10 @@ class Recorder:
         self._pending: list[Event] = []
         self._unsubscribe = engine.subscribe(self._pending.append)
         self._next_id = 0
+        self._queue: queue.Queue[Callable[[], bytes] | None] = queue.Queue()
+        self._queued = 0                       # records handed to the writer and not yet written
+        self._writer: threading.Thread | None = None
+        self._count_lock = threading.Lock()
         self._delta = rec.BodyDelta()          # bodies stored against the session's previous request
         cfg = engine.config
         config = {"mode": cfg.mode, "policy": cfg.policy, "age_threshold": cfg.age_threshold,
@@ -70,13 +86,42 @@ class Recorder:
                   "fault_pinning": cfg.fault_pinning, "policy_args": dict(cfg.policy_args),
                   "tool_classes": dict(cfg.tool_classes)}
         header = {k: redact_text(v) if isinstance(v, str) else v for k, v in header.items()}   # ?key= in a URL
-        self._write(rec.header_record(time.time(), config, pichay_version=__version__, **header))
+        self._write(_line(rec.header_record(time.time(), config, pichay_version=__version__, **header)))
 
-    def _write(self, record: Mapping[str, Any]) -> None:
+    def _write(self, data: bytes) -> None:
         if self._f.closed:
             return
-        self._f.write(rec.dumps(record))
+        self._f.write(data)
         self._f.flush()
+
+    def _submit(self, build: Callable[[], bytes], heavy: bool = False) -> None:
+        """Write the line `build` returns: now, unless it is heavy or the writer still has records queued."""
+        if not heavy and not self._queued:
+            self._write(build())
+            return
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_loop, name="pichay-recorder", daemon=True)
+            self._writer.start()
+        with self._count_lock:
+            self._queued += 1
+        self._queue.put(build)
+
+    def _write_loop(self) -> None:
+        while (build := self._queue.get()) is not None:
+            try:
+                self._write(build())
+            except Exception:  # noqa: BLE001 - the recording must never take the proxy down
+                pass
+            finally:
+                with self._count_lock:
+                    self._queued -= 1
+
+    def flush(self) -> None:
+        """Wait until every queued record is in the file."""
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
 
     def _drain(self) -> list[Event]:
         out, self._pending[:] = list(self._pending), []
@@ -87,19 +132,35 @@ class Recorder:
         return self._next_id
 
     def request(self, xid: int, ts: float, method: str, path: str, headers: Mapping[str, str], body: Any,
-                outbound: Any, **kw: Any) -> None:
-        self._write(rec.request_record(xid, ts, method, path, headers, body, outbound, events=self._drain(),
-                                       delta=self._delta, **kw))
+                outbound: Any, *, heavy: bool = False, **kw: Any) -> None:
+        """A request record; a body the recording cannot hold (nested too deep) is recorded without its bodies."""
+        events, headers = self._drain(), dict(headers)
+
+        def build() -> bytes:
+            try:
+                return _line(rec.request_record(xid, ts, method, path, headers, body, outbound, events=events,
+                                                delta=self._delta, **kw))
+            except Exception as e:  # noqa: BLE001
+                failure = "; ".join(x for x in (kw.get("failure"), f"body not recorded: {type(e).__name__}: {e}")
+                                    if x)
+                return _line(rec.request_record(xid, ts, method, path, headers, None, None, events=events,
+                                                delta=self._delta, **{**kw, "failure": failure}))
+
+        self._submit(build, heavy)
 
     def response(self, xid: int, ts: float, session: str, summary: ResponseSummary, duration_ms: float,
                  failure: str | None = None) -> None:
-        self._write(rec.response_record(xid, ts, session, summary, duration_ms, self._drain(), failure))
+        events = self._drain()
+        self._submit(lambda: _line(rec.response_record(xid, ts, session, summary, duration_ms, events, failure)))
 
     def command(self, ts: float, command: str, args: Mapping[str, Any], ok: bool, result: Any = None,
                 error: str | None = None) -> None:
-        self._write(rec.command_record(ts, command, args, ok, result, error, self._drain()))
+        events, args = self._drain(), dict(args)
+        self._submit(lambda: _line(rec.command_record(ts, command, args, ok, result, error, events)))
 
     def close(self) -> None:
+        """Write what is queued, then close the file."""
         self._unsubscribe()
+        self.flush()
         if not self._f.closed:
             self._f.close()

@@ -4,7 +4,6 @@ WAL mode; every checkpoint is one transaction, so a kill -9 leaves the last comp
 """
 from __future__ import annotations
 
-import os
 import queue
 import sqlite3
 import threading
@@ -15,6 +14,7 @@ from typing import Any
 import orjson
 
 from ..core.checkpoint import Checkpointer
+from ..core.jsonpieces import dumps_in_pieces
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS content (hash TEXT PRIMARY KEY, block BLOB NOT NULL);
@@ -27,45 +27,6 @@ CREATE TABLE IF NOT EXISTS faults (session TEXT NOT NULL, seq INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS sweeps (session TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
                                    PRIMARY KEY (session, seq));
 """
-
-
-PIECE = 1 << 20        # characters: a longer string is serialized in pieces, so no one call holds the GIL for long
-
-
-def dumps_in_pieces(obj: Any) -> bytes:
-    """orjson.dumps(obj), byte for byte, but strings over PIECE characters are encoded a piece at a time.
-
-    Why: orjson holds the GIL for a whole call (~100 ms on a 50 MB string), which stalls the event loop even from a
-    worker thread; between pieces the loop gets its turn. JSON escaping is per character, so pieces concatenate.
-    """
-    big: list[str] = []
-    mark = "\x00pichay-piece-" + os.urandom(8).hex() + "-"
-
-    def skeleton(o: Any) -> Any:
-        if isinstance(o, str):
-            if len(o) <= PIECE:
-                return o
-            big.append(o)
-            return f"{mark}{len(big) - 1}"
-        if isinstance(o, dict):
-            return {k: skeleton(v) for k, v in o.items()}
-        if isinstance(o, list):
-            return [skeleton(v) for v in o]
-        return o
-
-    shape = orjson.dumps(skeleton(obj))
-    if not big:
-        return shape
-    quoted = orjson.dumps(mark)[:-1]                      # '"' + the escaped mark, as it appears in `shape`
-    out: list[bytes] = []
-    rest = shape
-    for i, text in enumerate(big):
-        head, rest = rest.split(quoted + str(i).encode() + b'"', 1)
-        out.append(head + b'"')
-        out.extend(orjson.dumps(text[j:j + PIECE])[1:-1] for j in range(0, len(text), PIECE))
-        out.append(b'"')
-    out.append(rest)
-    return b"".join(out)
 
 
 class SQLiteStore:

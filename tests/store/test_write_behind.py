@@ -10,11 +10,13 @@ import orjson
 import pytest
 
 from pichay_tui.store import sqlite as store_mod
-from pichay_tui.store.sqlite import SQLiteStore, dumps_in_pieces
+from pichay_tui.core import jsonpieces
+from pichay_tui.core.jsonpieces import dumps_in_pieces
+from pichay_tui.store.sqlite import SQLiteStore
 
 
 def test_pieces_serialize_byte_for_byte(monkeypatch):
-    monkeypatch.setattr(store_mod, "PIECE", 7)
+    monkeypatch.setattr(jsonpieces, "PIECE", 7)
     rng = random.Random(5)
     alphabet = 'ab"\\\n\t\x01é€😀 /'
     for _ in range(200):
