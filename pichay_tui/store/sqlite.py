@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 
 from ..core.checkpoint import Checkpointer
-from ..core.jsonpieces import dumps_in_pieces
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS content (hash TEXT PRIMARY KEY, block BLOB NOT NULL);
@@ -29,11 +28,16 @@ CREATE TABLE IF NOT EXISTS sweeps (session TEXT NOT NULL, seq INTEGER NOT NULL, 
 """
 
 
+def serialize(block: dict[str, Any]) -> bytes:
+    """A content row (in the writer thread: orjson lets other threads run while it encodes a big block)."""
+    return orjson.dumps(block)
+
+
 class SQLiteStore:
     """Implements the core's BackingStore and persists engine checkpoints.
 
     Evicted content is written behind: `put` only queues the block; a writer thread with its own connection
-    serializes it (in pieces) and inserts it, so the event loop never waits on that. `get` sees queued blocks; a
+    serializes it and inserts it, so the event loop never waits on that. `get` sees queued blocks; a
     checkpoint first waits for the queue, so it never references content that is not in the database.
     """
 
@@ -88,7 +92,7 @@ class SQLiteStore:
                     continue
                 try:
                     if self._wdb.execute("SELECT 1 FROM content WHERE hash = ?", (h,)).fetchone() is None:
-                        self._wdb.execute("INSERT OR IGNORE INTO content VALUES (?, ?)", (h, dumps_in_pieces(block)))
+                        self._wdb.execute("INSERT OR IGNORE INTO content VALUES (?, ?)", (h, serialize(block)))
                 except Exception as e:  # noqa: BLE001 - kept pending (still readable); the checkpoint retries it
                     self.write_error = e
                     continue
@@ -132,7 +136,7 @@ class SQLiteStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("INSERT OR IGNORE INTO content VALUES (?, ?)",
-                           [(h, dumps_in_pieces(b)) for h, b in stuck])
+                           [(h, serialize(b)) for h, b in stuck])
             db.execute("INSERT OR REPLACE INTO engine VALUES (1, ?)", (orjson.dumps(checkpoint["engine"]),))
             for sd in checkpoint["sessions"]:
                 sid = sd["meta"]["id"]

@@ -2,30 +2,13 @@
 commits before the content it references, close() writes everything, and a block is serialized once."""
 from __future__ import annotations
 
-import random
 import sqlite3
 import threading
 
 import orjson
-import pytest
 
 from pichay_tui.store import sqlite as store_mod
-from pichay_tui.core import jsonpieces
-from pichay_tui.core.jsonpieces import dumps_in_pieces
 from pichay_tui.store.sqlite import SQLiteStore
-
-
-def test_pieces_serialize_byte_for_byte(monkeypatch):
-    monkeypatch.setattr(jsonpieces, "PIECE", 7)
-    rng = random.Random(5)
-    alphabet = 'ab"\\\n\t\x01é€😀 /'
-    for _ in range(200):
-        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
-        obj = {"type": "tool_result", "content": [{"type": "text", "text": s}, s[:3]], "n": 12, "k": [s, None, 1.5]}
-        assert dumps_in_pieces(obj) == orjson.dumps(obj)
-    assert dumps_in_pieces("x" * 30) == orjson.dumps("x" * 30)
-    with pytest.raises(orjson.JSONEncodeError):
-        dumps_in_pieces({"t": "a" * 10 + "\ud800"})               # a lone surrogate is refused, as orjson does
 
 
 def _rows(path) -> dict[str, bytes]:
@@ -35,8 +18,8 @@ def _rows(path) -> dict[str, bytes]:
 
 def test_queued_blocks_are_readable_and_checkpoint_waits_for_them(tmp_path, monkeypatch):
     gate = threading.Event()
-    real = store_mod.dumps_in_pieces
-    monkeypatch.setattr(store_mod, "dumps_in_pieces", lambda b: (gate.wait(30), real(b))[1])
+    real = store_mod.serialize
+    monkeypatch.setattr(store_mod, "serialize", lambda b: (gate.wait(30), real(b))[1])
     store = SQLiteStore(tmp_path, cache_blocks=1)
     blocks = {f"h{i}": {"type": "tool_result", "content": f"text {i}"} for i in range(3)}
     for h, b in blocks.items():
@@ -52,8 +35,8 @@ def test_queued_blocks_are_readable_and_checkpoint_waits_for_them(tmp_path, monk
 
 def test_a_block_is_serialized_once_and_close_writes_everything(tmp_path, monkeypatch):
     calls: list[str] = []
-    real = store_mod.dumps_in_pieces
-    monkeypatch.setattr(store_mod, "dumps_in_pieces", lambda b: (calls.append(b["content"]), real(b))[1])
+    real = store_mod.serialize
+    monkeypatch.setattr(store_mod, "serialize", lambda b: (calls.append(b["content"]), real(b))[1])
     store = SQLiteStore(tmp_path, cache_blocks=2)
     for round_ in range(3):                                # re-put after the small cache forgot them
         for i in range(10):
