@@ -106,6 +106,7 @@ class Proxy:
         self.closing = asyncio.Event()
         self.subscribers: set = set()     # /_pichay/events streams, woken on shutdown
         self._memos: OrderedDict[str, Memo] = OrderedDict()   # per session, most recent last (bounded)
+        self._session_locks: dict[str, list] = {}   # session id -> [asyncio.Lock, requests using it] (see _lock_session)
         self._unsub_intercept = self.intercept.subscribe(self._intercept_event)
         self.app = Starlette(routes=[
             *control_routes(self),
@@ -180,18 +181,29 @@ class Proxy:
                                      failure="client disconnected while held by intercept")
                 return _error(499, "client disconnected", "api_error")
             now, t0 = self.clock(), time.perf_counter()
-        result, failure = None, None
-        if isinstance(body, dict) and isinstance(body.get("messages"), list):
+        key = await self._lock_session(body, headers, big)
+        try:
+            result, failure = None, None
+            if isinstance(body, dict) and isinstance(body.get("messages"), list):
+                try:
+                    facts = await self._precompute(body, headers) if big else None
+                    with using(facts):
+                        result = self.engine.handle_request(body, headers, request.url.path, now=now)
+                except Exception as e:  # noqa: BLE001 - fail open: the client's own bytes go upstream
+                    failure = f"{type(e).__name__}: {e}"
+                    self._failed("request", failure)
+            sid = result.session_id if result else ""
+            if sid:    # in flight from here: never spilled until _done (every path below ends in it, or leaves)
+                self.engine.sessions.enter(sid)
             try:
-                facts = await self._precompute(body, headers) if big else None
-                with using(facts):
-                    result = self.engine.handle_request(body, headers, request.url.path, now=now)
-            except Exception as e:  # noqa: BLE001 - fail open: the client's own bytes go upstream
-                failure = f"{type(e).__name__}: {e}"
-                self._failed("request", failure)
-        sid = result.session_id if result else ""
-        if sid:        # in flight from here: never spilled until _done (every path below ends in it, or leaves)
-            self.engine.sessions.enter(sid)
+                content, changed, failure = await self._outbound(raw, body, result, failure, big)
+            except BaseException:
+                if sid:
+                    self.engine.sessions.leave(sid)
+                raise
+        finally:
+            if key:
+                self._unlock_session(key)
         finished = False
 
         def finish(summary: ResponseSummary) -> None:
@@ -200,17 +212,49 @@ class Proxy:
             self._done(xid, sid, t0, summary)
 
         try:
-            return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, big, finish)
+            return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, big, finish,
+                                             content, changed)
         except BaseException:
             if sid and not finished:
                 self.engine.sessions.leave(sid)
             raise
 
-    async def _forward_paged(self, request: Request, raw: bytes, body: Any, result: Any, failure: str | None,
-                             xid: int, now: float, headers: dict[str, str], big: bool,
-                             finish: Callable[[ResponseSummary], None]) -> Response | RelayResponse:
-        """Send what the engine decided (or the client's bytes, failing open) and relay the answer; `finish` is
-        called exactly once when the exchange ends, whichever way."""
+    async def _lock_session(self, body: Any, headers: dict[str, str], big: bool) -> str:
+        """Take the session's lock when its engine step may await a worker thread (a big body), or another request
+        of it holds the lock; returns the session id to unlock, or "".
+
+        Why: a big request awaits precompute and encode threads around its engine step; a second request of the
+        same session must not run its step in between (it would see the session mid-change, and share the splice
+        memo with a running thread). Small requests have no await there: they only wait while a big one runs."""
+        if not (big or self._session_locks) or not isinstance(body, dict) or \
+                not isinstance(body.get("messages"), list):
+            return ""
+        try:
+            s = self.engine.find_session(body, headers)
+        except Exception:  # noqa: BLE001 - a guess only; the engine step reports real problems
+            return ""
+        if s is None or (not big and s.id not in self._session_locks):
+            return ""
+        entry = self._session_locks.setdefault(s.id, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            await entry[0].acquire()
+        except BaseException:
+            self._unlock_session(s.id, held=False)
+            raise
+        return s.id
+
+    def _unlock_session(self, sid: str, held: bool = True) -> None:
+        entry = self._session_locks[sid]
+        if held:
+            entry[0].release()
+        entry[1] -= 1
+        if not entry[1]:
+            del self._session_locks[sid]
+
+    async def _outbound(self, raw: bytes, body: Any, result: Any, failure: str | None,
+                        big: bool) -> tuple[bytes, bool, str | None]:
+        """The bytes to send: the outbound spliced into the client's bytes, or the client's own (fail open)."""
         changed = result is not None and result.changed
         content = raw
         if changed:
@@ -219,6 +263,14 @@ class Proxy:
             if why:
                 changed, failure = False, why
                 self._failed("request", why, result.session_id)
+        return content, changed, failure
+
+    async def _forward_paged(self, request: Request, raw: bytes, body: Any, result: Any, failure: str | None,
+                             xid: int, now: float, headers: dict[str, str], big: bool,
+                             finish: Callable[[ResponseSummary], None], content: bytes,
+                             changed: bool) -> Response | RelayResponse:
+        """Send what the engine decided (or the client's bytes, failing open) and relay the answer; `finish` is
+        called exactly once when the exchange ends, whichever way."""
         sid = result.session_id if result else ""
         self._record_request(xid, now, request.url.path, headers, body, result.outbound if result else body,
                              session=sid, request_no=result.request_no if result else 0,
