@@ -108,6 +108,86 @@ class SSEDecoder:
         return []
 
 
+class FieldDecoder:
+    """Incremental SSE decoder returning only `(event, data)` pairs, for a side parser that needs no raw bytes.
+
+    Why: SSEDecoder walks the stream line by line with a regex and copies every event's raw bytes; a response
+    summary needs neither. Here whole events are cut at the last blank line of what has arrived and split with
+    bytes.split, a few Python steps per event. Same pairs as SSEDecoder: a stream with a CR anywhere or a leading
+    BOM is handed to an SSEDecoder from that point (every event before it was complete, so no state is lost).
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._seen = 0     # no blank line before here (keeps many small chunks of one event linear)
+        self._slow: SSEDecoder | None = None
+        self._started = False
+
+    def feed(self, chunk: bytes) -> list[tuple[str | None, str]]:
+        """Add bytes and return the `(event, data)` pairs they complete."""
+        if self._slow is not None:
+            return [(e.event, e.data) for e in self._slow.feed(chunk)]
+        if not chunk:
+            return []
+        self._buf += chunk
+        if not self._started:
+            self._started = True
+            if _BOM.startswith(bytes(self._buf[:3])):
+                return self._switch(bom=True)
+        if b"\r" in chunk:
+            return self._switch(bom=False)
+        end = self._buf.rfind(b"\n\n", max(0, self._seen - 1))
+        if end < 0:
+            self._seen = len(self._buf)
+            return []
+        out: list[tuple[str | None, str]] = []
+        _fields(self._buf[:end + 1].split(b"\n"), out)    # ends with a blank line: nothing is left pending
+        del self._buf[:end + 2]
+        self._seen = len(self._buf)
+        return out
+
+    def flush(self) -> list[tuple[str | None, str]]:
+        """End of stream: like SSEDecoder.flush (a final unterminated event with data is dispatched)."""
+        if self._slow is not None:
+            return [(e.event, e.data) for e in self._slow.flush()]
+        out: list[tuple[str | None, str]] = []
+        if self._buf:
+            _fields(self._buf.split(b"\n") + [b""], out)
+        self._buf.clear()
+        self._seen = 0
+        return out
+
+    def _switch(self, bom: bool) -> list[tuple[str | None, str]]:
+        self._slow = SSEDecoder()
+        self._slow._bom_checked = not bom     # a BOM counts only at the very start of the stream
+        buf, self._buf = bytes(self._buf), bytearray()
+        return [(e.event, e.data) for e in self._slow.feed(buf)]
+
+
+def _fields(lines: list[bytearray] | list[bytes], out: list[tuple[str | None, str]]) -> None:
+    """SSEDecoder._line's rules over whole lines (LF-split); a blank line dispatches or resets."""
+    event: str | None = None
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                out.append((event, "\n".join(data)))
+                data = []
+            event = None
+        elif line.startswith(b"data: "):
+            data.append(line[6:].decode("utf-8", "replace"))
+        elif line.startswith(b"event: "):
+            event = line[7:].decode("utf-8", "replace")
+        elif line[0] != 58:                   # not a ":" comment
+            name, sep, value = line.decode("utf-8", "replace").partition(":")
+            if sep and value.startswith(" "):
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+
+
 def encode_sse(event: str, data: dict[str, Any] | str) -> bytes:
     """Encode one event the way Anthropic does: `event: X\\ndata: {json}\\n\\n`."""
     text = data if isinstance(data, str) else orjson.dumps(data).decode()

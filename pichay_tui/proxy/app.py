@@ -143,7 +143,8 @@ class Proxy:
         except (httpx.InvalidURL, ValueError, TypeError) as e:
             return _error(400, f"cannot forward this request: {e}", "invalid_request_error")
         try:   # the client leaving cancels the upstream request
-            return await unless_client_leaves(request.receive, self.upstream.send_request(req))
+            return await unless_client_leaves(request.receive, self.upstream.send_request(req), request.scope,
+                                              keep=True)    # the RelayResponse returned next keeps watching
         except ClientLeft:
             return _error(499, "client disconnected", "api_error")
         except httpx.TimeoutException as e:

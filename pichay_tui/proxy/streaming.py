@@ -13,14 +13,20 @@ import httpx
 import orjson
 
 from ..core.exchange import ResponseSummary
-from ..core.sse import MessageAccumulator, SSEDecoder
+from ..core.sse import FieldDecoder, MessageAccumulator
 from .upstream import sse_error
 
 MAX_JSON_BODY = 64 * 1024 * 1024
 
 
 class SideParser:
-    """Summarizes an SSE or JSON Messages response from raw bytes; never raises, disables itself instead."""
+    """Summarizes an SSE or JSON Messages response from raw bytes; never raises, disables itself instead.
+
+    `feed` only keeps the chunk: the parsing runs once PARSE_AT bytes are waiting, or in `summary` (after the last
+    byte reached the client), so the relay never delays a chunk, and the end of the response, for our parsing.
+    """
+
+    PARSE_AT = 64 * 1024     # bytes waiting before they are parsed (bounds what a long stream keeps unparsed)
 
     def __init__(self, content_type: str, content_encoding: str) -> None:
         self.sse = content_type.startswith("text/event-stream")
@@ -34,18 +40,31 @@ class SideParser:
         elif enc not in ("", "identity"):
             self.problem = f"cannot parse a {enc}-encoded response"
         self._acc = MessageAccumulator()
-        self._dec = SSEDecoder() if self.sse else None
+        self._dec = FieldDecoder() if self.sse else None
         self._buf = bytearray()
+        self._waiting: list[bytes] = []
+        self._waiting_size = 0
 
     def feed(self, chunk: bytes) -> None:
         if self.problem:
+            return
+        self._waiting.append(chunk)
+        self._waiting_size += len(chunk)
+        if self._waiting_size >= self.PARSE_AT:
+            self._parse_waiting()
+
+    def _parse_waiting(self) -> None:
+        chunk = self._waiting[0] if len(self._waiting) == 1 else b"".join(self._waiting)
+        self._waiting.clear()
+        self._waiting_size = 0
+        if self.problem or not chunk:
             return
         try:
             if self._inflate is not None:
                 chunk = self._inflate.decompress(chunk)
             if self._dec is not None:
-                for event in self._dec.feed(chunk):
-                    self._apply(event.event, event.data)
+                for name, data in self._dec.feed(chunk):
+                    self._apply(name, data)
             elif len(self._buf) + len(chunk) <= MAX_JSON_BODY:
                 self._buf += chunk
             else:
@@ -62,11 +81,12 @@ class SideParser:
             self._acc.feed(name, obj)
 
     def summary(self, status: int, complete: bool = True) -> ResponseSummary:
+        self._parse_waiting()
         if not self.problem and complete:
             try:
                 if self._dec is not None:
-                    for event in self._dec.flush():
-                        self._apply(event.event, event.data)
+                    for name, data in self._dec.flush():
+                        self._apply(name, data)
                 elif self._buf:
                     msg = orjson.loads(bytes(self._buf))
                     if isinstance(msg, dict):
@@ -182,14 +202,36 @@ class ClientLeft(Exception):
     """The client disconnected while `unless_client_leaves` awaited its work (the work was cancelled)."""
 
 
-async def unless_client_leaves(receive: Callable[[], Any], work: Awaitable[Any]) -> Any:
-    """Await `work` inline; if the client disconnects first, cancel it and raise ClientLeft."""
-    guard = CancelOnDisconnect(receive)
+WATCH = "pichay.watch"     # request scope key: the one watcher a request keeps from its upstream send to its relay
+
+
+async def unless_client_leaves(receive: Callable[[], Any], work: Awaitable[Any], scope: dict | None = None,
+                               keep: bool = False) -> Any:
+    """Await `work` inline; if the client disconnects first, cancel it and raise ClientLeft.
+
+    With the request's `scope`, one watcher serves every step of a request: created at first use, left armed after a
+    successful step with `keep` (the relay that follows the upstream send picks it up), stopped otherwise. Why: each
+    watcher is a task plus a cancellation, paid on every request.
+    """
+    guard = scope.get(WATCH) if scope is not None else None
+    if guard is not None and guard.task is not asyncio.current_task():   # never another task's watcher
+        guard.stop()
+        guard = None
+    if guard is None:
+        guard = CancelOnDisconnect(receive)
+        if scope is not None:
+            scope[WATCH] = guard
+    done = False
     try:
         try:
-            return await work
+            result = await work
+            done = True
+            return result
         finally:
-            guard.stop()
+            if not (keep and done):
+                guard.stop()
+                if scope is not None:
+                    scope.pop(WATCH, None)
     except asyncio.CancelledError:
         if not guard.fired:
             raise
@@ -214,7 +256,7 @@ class RelayResponse:
 
     async def __call__(self, scope, receive, send) -> None:
         try:
-            await unless_client_leaves(receive, self._stream(send))
+            await unless_client_leaves(receive, self._stream(send), scope)   # the upstream send's watcher
         except (ClientLeft, OSError):  # OSError: the client vanished while we were writing
             self.relay.disconnected = True
         finally:
