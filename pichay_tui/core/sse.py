@@ -70,6 +70,16 @@ class SSEDecoder:
             if self._buf.startswith(_BOM):
                 self._pos = 3
         out: list[SSEEvent] = []
+        if self._buf.find(b"\r", max(self._pos, self._seen)) < 0:     # LF only (Anthropic's form): whole lines by split, no regex
+            end = self._buf.rfind(b"\n", max(self._pos, self._seen))
+            if end >= 0:
+                off = self._pos
+                for line in self._buf[self._pos:end].split(b"\n"):
+                    off += len(line) + 1
+                    out += self._line(bytes(line), off)
+                self._pos = end + 1
+            self._seen = len(self._buf)
+            return self._compact(out)
         while (m := _EOL.search(self._buf, max(self._pos, self._seen))) is not None:
             # A lone CR at the very end may be the first half of CRLF: wait for the next byte.
             if m.group() == b"\r" and m.end() == len(self._buf) and not final:
@@ -80,6 +90,9 @@ class SSEDecoder:
             out += self._line(line, m.end())
         else:
             self._seen = len(self._buf)
+        return self._compact(out)
+
+    def _compact(self, out: list[SSEEvent]) -> list[SSEEvent]:
         if self._start:  # drop consumed bytes so the buffer stays small
             del self._buf[:self._start]
             self._pos -= self._start
@@ -96,6 +109,12 @@ class SSEDecoder:
             self._start = end
             self._reset()
             return [ev]
+        if line.startswith(b"data: "):       # the common forms first (same result as the general rule below)
+            self._data.append(line[6:].decode("utf-8", "replace"))
+            return []
+        if line.startswith(b"event: "):
+            self._event = line[7:].decode("utf-8", "replace")
+            return []
         if line.startswith(b":"):
             return []
         name, sep, value = line.decode("utf-8", "replace").partition(":")

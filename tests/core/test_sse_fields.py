@@ -49,3 +49,18 @@ def test_unterminated_last_event_is_dispatched_at_flush():
     assert _fast([b"event: a\ndata: x"]) == [("a", "x")]
     assert _fast([b"event: a\ndata: x\n"]) == [("a", "x")]
     assert _fast([b"event: a\n"]) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(LINES, max_size=30), bom=st.booleans(), tail=st.booleans(),
+       cuts=st.lists(st.integers(0, 400), max_size=12))
+def test_sse_decoder_lf_fast_path_matches_its_cr_path_and_keeps_raw_exact(lines, bom, tail, cuts):
+    """An LF stream (split path) and the same stream with CRLF (regex path) give the same pairs; the raw bytes of
+    the LF stream's events are the stream itself, in order."""
+    lf = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"" if tail else b"\n")
+    crlf = lf.replace(b"\n", b"\r\n")
+    dec = SSEDecoder()
+    events = [e for c in _split(lf, cuts) for e in dec.feed(c)] + dec.flush()
+    assert [(e.event, e.data) for e in events] == _slow(_split(crlf, cuts))
+    raw = b"".join(e.raw for e in events)
+    assert lf.startswith(raw)
