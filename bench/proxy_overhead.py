@@ -82,6 +82,19 @@ def start(args: list[str], pythonpath: str | None = None) -> tuple[subprocess.Po
     return proc, line.split("listening on", 1)[1].split()[0]
 
 
+def server_stack() -> str:
+    """What both servers run on: uvicorn picks httptools as its HTTP parser when it is installed, else h11."""
+    from importlib.metadata import version
+
+    try:
+        import httptools  # noqa: F401
+        parser = f"httptools {version('httptools')}"
+    except ImportError:
+        parser = f"h11 {version('h11')}"
+    return (f"uvicorn {version('uvicorn')} (HTTP parser {parser}), starlette {version('starlette')}, "
+            f"httpx {version('httpx')} to the upstream")
+
+
 def pichay(upstream: str, mode: str) -> list[str]:
     """`pichay-tui serve` from the pichay_tui this Python imports (PYTHONPATH=an older checkout measures it)."""
     return [sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0",
@@ -153,6 +166,7 @@ async def main(kbs: list[int], n: int, baseline: str | None) -> None:
         urls = {"direct": upstream, **{k: u for k, (_, u) in procs.items()}}
         try:
             print(f"cpu count {os.cpu_count()}, median of {n} interleaved requests per target, streaming")
+            print(f"server stack (proxy and bare hop alike): {server_stack()}")
             for kb in kbs:
                 raw = big_body(kb)
                 floor = orjson_floor(raw)
