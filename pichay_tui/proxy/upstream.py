@@ -25,6 +25,13 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=32
 SEND_CHUNK = 1 << 20     # bytes: a bigger request body goes to the socket this much at a time (see _Pieces)
 
 
+MAX_URLS = 256           # parsed upstream URLs kept (see Upstream._url)
+
+
+def _keep_no_cookies(response: httpx.Response) -> None:
+    """Stands in for httpx's cookie extraction (see Upstream.__init__)."""
+
+
 class _Pieces(httpx.AsyncByteStream):
     """A big request body handed to the connection piece by piece, same bytes and Content-Length.
 
@@ -95,14 +102,29 @@ class Upstream:
         self.base_url = base_url.rstrip("/")
         self.client = httpx.AsyncClient(timeout=timeout, limits=DEFAULT_LIMITS, transport=transport,
                                         follow_redirects=False)
+        # No cookie jar shared by every agent behind the proxy: an upstream's Set-Cookie reaches the client that got
+        # it (response_headers keeps it) and is never stored here and sent with everyone's later requests. Also
+        # saves the ~20 µs httpx spends per response on building urllib objects for its jar.
+        self.client.cookies.extract_cookies = _keep_no_cookies    # type: ignore[method-assign]
+        self._urls: dict[tuple[str, str], httpx.URL] = {}      # parsed once: agents call the same few paths
 
     def url(self, path: str, query: str = "") -> str:
         return self.base_url + path + (f"?{query}" if query else "")
 
+    def _url(self, path: str, query: str) -> httpx.URL:
+        """The parsed upstream URL (raises httpx.InvalidURL like build_request would for the string)."""
+        url = self._urls.get((path, query))
+        if url is None:
+            url = httpx.URL(self.url(path, query))
+            if len(self._urls) >= MAX_URLS:
+                self._urls.clear()
+            self._urls[(path, query)] = url
+        return url
+
     def build(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
               content: bytes | None) -> httpx.Request:
         """The upstream request (raises httpx.InvalidURL for a path httpx cannot send)."""
-        req = self.client.build_request(method, self.url(path, query), headers=headers, content=content)
+        req = self.client.build_request(method, self._url(path, query), headers=headers, content=content)
         if content is not None and len(content) > SEND_CHUNK:
             req.stream = _Pieces(content)    # headers (Content-Length) were set from the bytes; only the writes split
         return req
