@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from .jsonpieces import dump_pieces
+
 CLEARED_MARKERS = ("[Old tool result content cleared]",)
 # One client wording, kept for tests and docs; recognition is by meaning (see unchanged.py), not by this prefix.
 UNCHANGED_PREFIXES = ("File unchanged since last read",)
@@ -38,20 +40,26 @@ def _known(obj: Any, fact: str) -> Any:
     return None
 
 
-def content_hash(obj: Any) -> str:
-    """Short stable hash of a block or value, independent of cache markers and key order."""
+def content_hash(obj: Any, big: bool = False) -> str:
+    """Short stable hash of a block or value, independent of cache markers and key order (`big`: serialized in
+    pieces, same hash — for worker threads, see core/jsonpieces.py)."""
+    if big:
+        h = hashlib.blake2b(digest_size=10)
+        for piece in dump_pieces(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS):
+            h.update(piece)
+        return h.hexdigest()
     data = orjson.dumps(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(data, digest_size=10).hexdigest()
 
 
-def page_hash(blk: dict[str, Any]) -> str:
+def page_hash(blk: dict[str, Any], big: bool = False) -> str:
     """A message block's identity: a tool result's is its content (two reads of an unchanged file share it)."""
     known = _known(blk, "page_hash")
     if known is not None:
         return known
     if blk.get("type") == "tool_result":
-        return content_hash([blk.get("content"), bool(blk.get("is_error"))])
-    return content_hash(blk)
+        return content_hash([blk.get("content"), bool(blk.get("is_error"))], big)
+    return content_hash(blk, big)
 
 
 def as_blocks(content: Any) -> Any:
@@ -59,12 +67,12 @@ def as_blocks(content: Any) -> Any:
     return [{"type": "text", "text": content}] if isinstance(content, str) else content
 
 
-def message_fp(msg: dict[str, Any]) -> str:
+def message_fp(msg: dict[str, Any], big: bool = False) -> str:
     """A message's fingerprint (role and content) that ignores cache markers and the string-vs-text-block encoding
     (Claude Code 2.0.77 sends its first message as blocks with cache_control once, then as a plain string)."""
     known = _known(msg, "fp")
     return known if known is not None else \
-        content_hash({"role": msg.get("role"), "content": as_blocks(msg.get("content"))})
+        content_hash({"role": msg.get("role"), "content": as_blocks(msg.get("content"))}, big)
 
 
 def result_lines(blk: dict[str, Any]) -> int:
@@ -113,9 +121,13 @@ def block_text(block: dict[str, Any]) -> str:
     return orjson.dumps(strip_cache_control(block)).decode()
 
 
-def block_bytes(block: Any) -> int:
+def block_bytes(block: Any, big: bool = False) -> int:
     known = _known(block, "bytes")
-    return known if known is not None else len(orjson.dumps(strip_cache_control(block)))
+    if known is not None:
+        return known
+    if big:
+        return sum(len(p) for p in dump_pieces(strip_cache_control(block)))
+    return len(orjson.dumps(strip_cache_control(block)))
 
 
 def image_tokens(block: dict[str, Any]) -> int:

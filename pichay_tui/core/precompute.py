@@ -27,7 +27,7 @@ def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0,
     n = len(messages)
     for mi in {0, start - 1, n - 1}:
         if 0 <= mi < n and isinstance(messages[mi], dict):
-            facts[id(messages[mi])] = (messages[mi], {"fp": message_fp(messages[mi])})
+            facts[id(messages[mi])] = (messages[mi], {"fp": message_fp(messages[mi], big=True)})
     for msg in messages[max(0, start):]:
         content = msg.get("content") if isinstance(msg, dict) else None
         if not isinstance(content, list):
@@ -38,8 +38,8 @@ def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0,
             text = block_text(blk)
             if len(text) < min_chars:
                 continue
-            h = page_hash(blk)
-            known = {"page_hash": h, "bytes": block_bytes(blk)}
+            h = page_hash(blk, big=True)
+            known = {"page_hash": h, "bytes": block_bytes(blk, big=True)}
             if blk.get("type") == "tool_result":
                 known["lines"] = text.count("\n") + 1      # block_text of a result is its result_text
             facts[id(blk)] = (blk, known)

@@ -10,11 +10,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import orjson
+
 
 from .. import __version__
 from ..core import recording as rec
 from ..core.events import Event
 from ..core.exchange import ResponseSummary
+from ..core.jsonpieces import dumps_in_pieces
 from ..core.redact import redact_text
 
 
@@ -49,6 +52,17 @@ def open_for_append(path: Path):
     return f
 
 
+def _line(record: Mapping[str, Any]) -> bytes:
+    """rec.dumps(record), byte for byte; in the writer thread serialized in pieces (no GIL hold for a whole big
+    body), on the loop in one call (small records: cheaper)."""
+    if threading.current_thread().name == WRITER:
+        return dumps_in_pieces(record, option=orjson.OPT_NON_STR_KEYS) + b"\n"
+    return rec.dumps(record)
+
+
+WRITER = "pichay-recorder"
+
+
 class Recorder:
     """Subscribes to the engine; each record carries the events emitted since the previous record.
 
@@ -79,7 +93,7 @@ class Recorder:
                   "fault_pinning": cfg.fault_pinning, "policy_args": dict(cfg.policy_args),
                   "tool_classes": dict(cfg.tool_classes)}
         header = {k: redact_text(v) if isinstance(v, str) else v for k, v in header.items()}   # ?key= in a URL
-        self._write(rec.dumps(rec.header_record(time.time(), config, pichay_version=__version__, **header)))
+        self._write(_line(rec.header_record(time.time(), config, pichay_version=__version__, **header)))
 
     def _write(self, data: bytes) -> None:
         if self._f.closed:
@@ -93,7 +107,7 @@ class Recorder:
             self._write(build())
             return
         if self._writer is None:
-            self._writer = threading.Thread(target=self._write_loop, name="pichay-recorder", daemon=True)
+            self._writer = threading.Thread(target=self._write_loop, name=WRITER, daemon=True)
             self._writer.start()
         with self._count_lock:
             self._queued += 1
@@ -131,12 +145,12 @@ class Recorder:
 
         def build() -> bytes:
             try:
-                return rec.dumps(rec.request_record(xid, ts, method, path, headers, body, outbound, events=events,
+                return _line(rec.request_record(xid, ts, method, path, headers, body, outbound, events=events,
                                                 delta=self._delta, **kw))
             except Exception as e:  # noqa: BLE001
                 failure = "; ".join(x for x in (kw.get("failure"), f"body not recorded: {type(e).__name__}: {e}")
                                     if x)
-                return rec.dumps(rec.request_record(xid, ts, method, path, headers, None, None, events=events,
+                return _line(rec.request_record(xid, ts, method, path, headers, None, None, events=events,
                                                 delta=self._delta, **{**kw, "failure": failure}))
 
         self._submit(build, heavy)
@@ -144,12 +158,12 @@ class Recorder:
     def response(self, xid: int, ts: float, session: str, summary: ResponseSummary, duration_ms: float,
                  failure: str | None = None) -> None:
         events = self._drain()
-        self._submit(lambda: rec.dumps(rec.response_record(xid, ts, session, summary, duration_ms, events, failure)))
+        self._submit(lambda: _line(rec.response_record(xid, ts, session, summary, duration_ms, events, failure)))
 
     def command(self, ts: float, command: str, args: Mapping[str, Any], ok: bool, result: Any = None,
                 error: str | None = None) -> None:
         events, args = self._drain(), dict(args)
-        self._submit(lambda: rec.dumps(rec.command_record(ts, command, args, ok, result, error, events)))
+        self._submit(lambda: _line(rec.command_record(ts, command, args, ok, result, error, events)))
 
     def close(self) -> None:
         """Write what is queued, then close the file."""

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from ..core.checkpoint import Checkpointer
+from ..core.jsonpieces import dumps_in_pieces
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS content (hash TEXT PRIMARY KEY, block BLOB NOT NULL);
@@ -29,8 +30,8 @@ CREATE TABLE IF NOT EXISTS sweeps (session TEXT NOT NULL, seq INTEGER NOT NULL, 
 
 
 def serialize(block: dict[str, Any]) -> bytes:
-    """A content row (in the writer thread: orjson lets other threads run while it encodes a big block)."""
-    return orjson.dumps(block)
+    """A content row, serialized in pieces (the writer thread never holds the GIL for a whole big block)."""
+    return dumps_in_pieces(block)
 
 
 class SQLiteStore:
