@@ -24,7 +24,7 @@ from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
-from .streaming import ClientLeft, Relay, RelayResponse, SideParser, unless_client_leaves
+from .streaming import ClientLeft, Relay, RelayResponse, SideParser, stop_watching, unless_client_leaves
 from .upstream import Upstream, error_body, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -51,6 +51,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """Last resort for a bug of ours: an Anthropic-shaped 500 instead of Starlette's text/plain page."""
+    stop_watching(request.scope)       # a watcher kept by _send must not cancel this answer
     return _error(500, f"pichay-tui internal error: {type(exc).__name__}: {exc}", "api_error")
 
 

@@ -205,6 +205,13 @@ class ClientLeft(Exception):
 WATCH = "pichay.watch"     # request scope key: the one watcher a request keeps from its upstream send to its relay
 
 
+def stop_watching(scope: dict) -> None:
+    """Stop a watcher a step kept for a relay that will not come (the request failed in between)."""
+    guard = scope.pop(WATCH, None)
+    if guard is not None:
+        guard.stop()
+
+
 async def unless_client_leaves(receive: Callable[[], Any], work: Awaitable[Any], scope: dict | None = None,
                                keep: bool = False) -> Any:
     """Await `work` inline; if the client disconnects first, cancel it and raise ClientLeft.

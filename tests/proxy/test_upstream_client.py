@@ -37,3 +37,25 @@ async def test_upstream_cookies_reach_the_client_and_are_never_replayed(make_pro
     assert own.json()["cookie"] == "mine=1"                                      # a client's own cookie passes
     assert [c.query for c in cap.seen] == ["", "x=1", "x=1", ""]
     assert all("upstream-secret" not in c.headers.get("cookie", "") for c in cap.seen)
+
+
+async def test_a_bug_after_the_upstream_answered_gives_a_json_500_and_the_proxy_keeps_serving(make_proxy, monkeypatch):
+    """A bug between the upstream send (whose disconnect watcher is kept for the relay) and the relay."""
+    import pichay_tui.proxy.app as app_module
+
+    proxy = await make_proxy(mode="observe")
+    body = {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"name": "Read", "input_schema": {"type": "object"}}]}
+    real = app_module.SideParser
+
+    def broken(*a, **k):
+        raise RuntimeError("planted bug")
+
+    async with httpx.AsyncClient(timeout=30) as c:
+        monkeypatch.setattr(app_module, "SideParser", broken)
+        bad = await c.post(f"{proxy.url}/v1/messages", json=body, headers={"x-api-key": "k"})
+        monkeypatch.setattr(app_module, "SideParser", real)
+        assert bad.status_code == 500 and bad.json()["error"]["type"] == "api_error"
+        assert "planted bug" in bad.json()["error"]["message"]
+        good = await c.post(f"{proxy.url}/v1/messages", json=body, headers={"x-api-key": "k"})
+        assert good.status_code == 200 and good.json()["type"] == "message"
