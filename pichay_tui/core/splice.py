@@ -107,8 +107,8 @@ class Memo:
     EXACT_MAX = 2_000_000    # bytes
 
     def __init__(self) -> None:
-        self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes]] = {}
-        self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes]] = {}
+        self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, list[bytes]]] = {}
+        self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, list[bytes]]] = {}
         self._spans: tuple[bytes, dict] | None = None    # the previous body and the arrays found in it
 
     def spans(self) -> dict:
@@ -117,7 +117,7 @@ class Memo:
         out.prev = self._spans
         return out
 
-    def render(self, raw: bytes, old: Any, new: Any, s: int, e: int) -> bytes:
+    def render(self, raw: bytes, old: Any, new: Any, s: int, e: int) -> list[bytes]:
         exact = len(raw) <= self.EXACT_MAX
         digest = None if exact else hashlib.sha1(memoryview(raw)[s:e]).digest()   # the fastest hashlib hash here
         hit = self._prev.get(id(new))
@@ -320,7 +320,7 @@ def _dump(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
-def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[int, int, bytes]],
+def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[int, int, bytes | list[bytes]]],
           memo: "Memo | None" = None, cache: dict | None = None) -> None:
     if new is old:
         return
@@ -357,12 +357,18 @@ def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[in
                 else:
                     _diff(raw, o, n, s, e, edits)
             return
-        edits.append((vs, ve, b"[" + b",".join(_rebuild(raw, old, new, elems)) + b"]"))
+        pieces: list[bytes] = [b"["]
+        for k, element in enumerate(_rebuild(raw, old, new, elems)):
+            if k:
+                pieces.append(b",")
+            _add(pieces, element)
+        pieces.append(b"]")
+        edits.append((vs, ve, pieces))
         return
     edits.append((vs, ve, _dump(new)))
 
 
-def _rebuild(raw: bytes, old: list, new: list, elems: list[tuple[int, int]]) -> list[bytes]:
+def _rebuild(raw: bytes, old: list, new: list, elems: list[tuple[int, int]]) -> list[bytes | list[bytes]]:
     """Elements kept, dropped or added (a collapse, a splice, a note): each new element is rendered against the
     client's element it came from, found by identity of the element or of one of its content blocks, else by
     equality; an element with no source is ours and serialized."""
@@ -389,26 +395,45 @@ def _rebuild(raw: bytes, old: list, new: list, elems: list[tuple[int, int]]) -> 
     return pieces
 
 
-def _render(raw: bytes, old: Any, new: Any, vs: int, ve: int) -> bytes:
+def _render(raw: bytes, old: Any, new: Any, vs: int, ve: int) -> list[bytes]:
     """The bytes of `new`, keeping raw[vs:ve] (the bytes of `old`) wherever they agree."""
-    edits: list[tuple[int, int, bytes]] = []
+    edits: list[tuple[int, int, bytes | list[bytes]]] = []
     _diff(raw, old, new, vs, ve, edits)
     return _apply(raw, edits, vs, ve)
 
 
-def _apply(raw: bytes, edits: list[tuple[int, int, bytes]], start: int, end: int) -> bytes:
-    if not edits:
-        return raw[start:end]
+COPY_PIECE = 1_000_000   # bytes: longer spans of the client's bytes are copied in pieces (see _apply)
+
+
+def _raw_span(raw: bytes, a: int, b: int, out: list[bytes]) -> None:
+    """raw[a:b] appended as slices of at most COPY_PIECE bytes: one slice of 50 MB is a copy that holds the GIL."""
+    if b - a <= COPY_PIECE:
+        out.append(raw[a:b])
+        return
+    out.extend(raw[i:min(i + COPY_PIECE, b)] for i in range(a, b, COPY_PIECE))
+
+
+def _add(out: list[bytes], piece: bytes | list[bytes]) -> None:
+    if isinstance(piece, list):
+        out.extend(piece)
+    else:
+        out.append(piece)
+
+
+def _apply(raw: bytes, edits: list[tuple[int, int, bytes | list[bytes]]], start: int, end: int) -> list[bytes]:
+    """raw[start:end] with the edits applied, as pieces joined once by `splice` (bytes.join of pieces drops the GIL
+    for a big result; building it by concatenation on every level would copy a huge message under the GIL)."""
     edits.sort(key=lambda x: x[0])
-    out, pos = [], start
+    out: list[bytes] = []
+    pos = start
     for s, e, b in edits:
         if s < pos:
             raise SpliceError("overlapping edits")
-        out.append(raw[pos:s])
-        out.append(b)
+        _raw_span(raw, pos, s, out)
+        _add(out, b)
         pos = e
-    out.append(raw[pos:end])
-    return b"".join(out)
+    _raw_span(raw, pos, end, out)
+    return out
 
 
 def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
@@ -419,7 +444,7 @@ def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
     """
     start = _ws(raw, 0)
     end = _ws_back(raw)
-    edits: list[tuple[int, int, bytes]] = []
+    edits: list[tuple[int, int, bytes | list[bytes]]] = []
     spans = memo.spans() if memo is not None else {}
     ok = False
     try:
@@ -428,4 +453,4 @@ def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
     finally:
         if memo is not None:
             memo.turn(raw if ok else None, spans)
-    return raw if not edits else _apply(raw, edits, 0, len(raw))
+    return raw if not edits else b"".join(_apply(raw, edits, 0, len(raw)))
