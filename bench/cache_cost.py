@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pichay_tui.cli_replay import DEFAULT_COMPARE
-from pichay_tui.core.analysis import analyze
-from pichay_tui.core.config import PagerConfig
+from pichay_tui.cli.replay import DEFAULT_COMPARE
+from pichay_tui.core.lab.analysis import analyze
+from pichay_tui.core.model.config import PagerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,10 +10,10 @@ import argparse
 import statistics
 import time
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
-from pichay_tui.core.synthetic import round_robin_session
-from pichay_tui.core.tokens import TokenCounter
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
+from pichay_tui.core.lab.synthetic import round_robin_session
+from pichay_tui.core.model.tokens import TokenCounter
 
 
 def run_once(turns: int, files: int, fresh: bool = False) -> dict[int, float]:

@@ -140,7 +140,7 @@ def serve_watched(lag_file: str, argv: list[str]) -> None:
     """`pichay-tui serve` (argv) in this process, plus a 5 ms heartbeat task on its event loop that appends
     `monotonic-time lag-ms` to `lag_file` whenever it wakes more than 2 ms late: the loop's own stalls, free of the
     upstream. (The heartbeat is the only addition; perf_counter is CLOCK_MONOTONIC, shared with the bench.)"""
-    from pichay_tui.cli import main as cli_main
+    from pichay_tui.cli.main import main as cli_main
     from pichay_tui.proxy import server
 
     real_start = server.ProxyServer.start

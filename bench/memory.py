@@ -19,7 +19,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).parent))
 from proxy_overhead import pichay, start  # noqa: E402
 
-from pichay_tui.core.synthetic import Conversation  # noqa: E402
+from pichay_tui.core.lab.synthetic import Conversation  # noqa: E402
 
 TURNS = 12
 LINES = 200          # per Read result (~10 KB): a session carries ~120 KB of tool output

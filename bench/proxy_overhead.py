@@ -23,7 +23,7 @@ from typing import Callable
 import httpx
 import orjson
 
-from pichay_tui.core.synthetic import round_robin_session
+from pichay_tui.core.lab.synthetic import round_robin_session
 from pichay_tui.sim.upstream import run_upstream
 
 HEADERS = {"x-api-key": "dummy", "anthropic-version": "2023-06-01", "content-type": "application/json",
@@ -97,7 +97,7 @@ def server_stack() -> str:
 
 def pichay(upstream: str, mode: str) -> list[str]:
     """`pichay-tui serve` from the pichay_tui this Python imports (PYTHONPATH=an older checkout measures it)."""
-    return [sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0",
+    return [sys.executable, "-c", "from pichay_tui.cli.main import main; main()", "serve", "--port", "0",
             "--upstream", upstream, "--mode", mode]
 
 

@@ -15,10 +15,10 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pichay_tui.core.analysis import analyze, run_policy  # noqa: E402
-from pichay_tui.core.config import PagerConfig  # noqa: E402
-from pichay_tui.core.replay import load_source, materialize  # noqa: E402
-from pichay_tui.core.tokens import TokenCounter  # noqa: E402
+from pichay_tui.core.lab.analysis import analyze, run_policy  # noqa: E402
+from pichay_tui.core.model.config import PagerConfig  # noqa: E402
+from pichay_tui.core.recording.replayer import load_source, materialize  # noqa: E402
+from pichay_tui.core.model.tokens import TokenCounter  # noqa: E402
 
 TARGET = 1_000
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import orjson
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
 
 
 def main() -> None:

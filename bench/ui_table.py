@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pichay_tui.core.config import PagerConfig  # noqa: E402
-from pichay_tui.core.engine import Engine  # noqa: E402
-from pichay_tui.core.exchange import ResponseSummary  # noqa: E402
-from pichay_tui.core.synthetic import Conversation  # noqa: E402
+from pichay_tui.core.model.config import PagerConfig  # noqa: E402
+from pichay_tui.core.engine.facade import Engine  # noqa: E402
+from pichay_tui.core.model.exchange import ResponseSummary  # noqa: E402
+from pichay_tui.core.lab.synthetic import Conversation  # noqa: E402
 from pichay_tui.ui.app import PichayApp  # noqa: E402
 from pichay_tui.ui.config import UIConfig  # noqa: E402
 from pichay_tui.ui.widgets.page_table import PageTable  # noqa: E402
@@ -119,7 +119,7 @@ async def measure(n: int, turns: int, thrash: bool = False) -> dict[str, float]:
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         # the screen's on_mount already did one refresh; a cold fill is a new view model (e.g. after a replay jump)
-        from pichay_tui.core.viewmodel import ViewModel
+        from pichay_tui.core.view.model import ViewModel
 
         app.vm = ViewModel(eng)
         app.vm.selected = next(iter(eng.sessions))

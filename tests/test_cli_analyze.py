@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pichay_tui.cli import cli
+from pichay_tui.cli.main import cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_sessions"
 

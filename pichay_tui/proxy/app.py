@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core.cooperative import PHANTOM_TOOL_DEFS
+from ..core.cooperative.phantom import PHANTOM_TOOL_DEFS
 from ..core.events import Event
-from ..core.exchange import ResponseSummary
-from ..core.precompute import precompute, using
-from ..core.splice import Memo, loads, loads_in_pieces, splice
+from ..core.model.exchange import ResponseSummary
+from ..core.ingest.precompute import precompute, using
+from ..core.wire.splice import Memo, loads, loads_in_pieces, splice
 from .control import control_routes
 from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay
@@ -29,7 +29,7 @@ from .upstream import Upstream, error_body, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 BIG_BODY = 1_000_000    # bytes: bodies this large are parsed, pre-counted and spliced in a worker thread
-MAX_MEMOS = 16          # sessions whose last spliced messages are kept (see core/splice.Memo)
+MAX_MEMOS = 16          # sessions whose last spliced messages are kept (see core/wire/splice.Memo)
 
 
 class UpstreamFailed(Response):
@@ -298,7 +298,7 @@ class Proxy:
 
     async def _precompute(self, body: dict, headers: dict[str, str]) -> dict | None:
         """Hash and token-count the big blocks the session has not seen yet, in a worker thread (see
-        core/precompute.py), so the engine step that follows does not hold the event loop for seconds."""
+        core/ingest/precompute.py), so the engine step that follows does not hold the event loop for seconds."""
         try:
             s = self.engine.find_session(body, headers)
         except Exception:  # noqa: BLE001 - a guess only: without it everything is precomputed

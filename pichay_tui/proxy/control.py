@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ..core.commands import COMMANDS, CommandError
+from ..core.commands.registry import COMMANDS
+from ..core.errors import CommandError
 from ..core.events import Event
 from .intercept import COMMAND_ARGS as INTERCEPT_ARGS
 from .intercept import COMMANDS as INTERCEPT_COMMANDS

@@ -12,9 +12,9 @@ from typing import Any, Callable
 import httpx
 import orjson
 
-from ..core.cooperative import PHANTOM_NAMES, PHANTOM_TOOL_DEFS
-from ..core.exchange import ResponseSummary
-from ..core.stream_interceptor import StreamInterceptor, intercept_message
+from ..core.cooperative.phantom import PHANTOM_NAMES, PHANTOM_TOOL_DEFS
+from ..core.model.exchange import ResponseSummary
+from ..core.wire.interceptor import StreamInterceptor, intercept_message
 from .streaming import Relay
 from .upstream import Upstream, error_body, sse_error
 

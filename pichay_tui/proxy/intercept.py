@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..core.commands import CommandError
+from ..core.errors import CommandError
 from .streaming import wait_disconnect
 
 DEFAULT_TIMEOUT = 300.0

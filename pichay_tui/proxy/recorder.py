@@ -1,4 +1,4 @@
-"""Writes a session recording (core/recording.py records) to a JSONL file, flushed after every record.
+"""Writes a session recording (core/recording/records.py records) to a JSONL file, flushed after every record.
 
 An existing recording is never truncated: each start appends a segment (its own header with its start time)."""
 from __future__ import annotations
@@ -14,11 +14,11 @@ import orjson
 
 
 from .. import __version__
-from ..core import recording as rec
+from ..core.recording import records as rec
 from ..core.events import Event
-from ..core.exchange import ResponseSummary
-from ..core.jsonpieces import dumps_in_pieces
-from ..core.redact import redact_text
+from ..core.model.exchange import ResponseSummary
+from ..core.wire.jsonpieces import dumps_in_pieces
+from ..core.model.redact import redact_text
 
 
 class RecordingRefused(OSError):

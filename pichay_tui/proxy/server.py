@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 import uvicorn
 
-from ..cli_options import ProxyOptions
-from ..core.config import PagerConfig
-from ..core.engine import Engine
-from ..core.tokens import warm_up
-from ..errors import StartupError
+from ..cli.options import ProxyOptions
+from ..core.model.config import PagerConfig
+from ..core.engine.facade import Engine
+from ..core.model.tokens import warm_up
+from ..core.errors import StartupError
 from .app import Proxy
 from .guard import ControlGuard, new_token, write_token_file
 from .intercept import DEFAULT_TIMEOUT, Intercept
@@ -26,7 +26,7 @@ from .recorder import Recorder, RecordingRefused, check_appendable
 from .upstream import Upstream
 
 # Sessions kept in RAM; idle ones beyond this are spilled to the store (--state-dir, else a temporary one) and come
-# back on their next request (core/spill.py). docs/reliability.md lists the limits.
+# back on their next request (core/session/spill.py). docs/reliability.md lists the limits.
 RESIDENT_SESSIONS = 64
 
 

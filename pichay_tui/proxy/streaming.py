@@ -12,8 +12,8 @@ from typing import Any, Awaitable, Callable
 import httpx
 import orjson
 
-from ..core.exchange import ResponseSummary
-from ..core.sse import FieldDecoder, MessageAccumulator
+from ..core.model.exchange import ResponseSummary
+from ..core.wire.sse import FieldDecoder, MessageAccumulator
 from .upstream import sse_error
 
 MAX_JSON_BODY = 64 * 1024 * 1024

@@ -6,7 +6,7 @@ from typing import Iterable, Mapping
 import httpx
 import orjson
 
-from ..core import redact
+from ..core.model import redact
 
 # RFC 9110 §7.6.1 connection-specific headers, plus the ones httpx/uvicorn recompute for the bytes they send.
 HOP_BY_HOP = frozenset({

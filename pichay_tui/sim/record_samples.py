@@ -24,7 +24,7 @@ SAMPLES = {
 
 async def record_sample(script: str, out: Path, workroot: Path) -> dict:
     """Run one scripted session through a recording proxy; returns a small summary."""
-    from ..core.config import PagerConfig
+    from ..core.model.config import PagerConfig
     from ..proxy.server import ProxyServer
     from .agent import SimulatedAgent
     from .sample_project import create_sample_project

@@ -26,9 +26,9 @@ def matrix_files(w: str) -> Script:
     def answer(v: RequestView) -> str:
         notes = dict(NOTE_RE.findall(v.all_text()))
         early = a.read_marker(v, FILES_REREAD_STEP)
-        resident, last = notes.get("pricing.py", "MISSING"), notes.get("cli.py", "MISSING")
+        resident, last = notes.get("pricing.py", "MISSING"), notes.get("cli/main.py", "MISSING")
         return (f"Reviewed six files of the inventory project.\n\n- models.py (re-read late): {early}\n"
-                f"- pricing.py (re-read early): {resident}\n- cli.py: {last}\n\n"
+                f"- pricing.py (re-read early): {resident}\n- cli/main.py: {last}\n\n"
                 f"SIM-ANSWER: files reread={early} resident={resident} last={last}")
 
     steps = [
@@ -41,13 +41,13 @@ def matrix_files(w: str) -> Script:
         read(f"{w}/inventory/report.py", note="The report module."),
         bash(SUMMARY, "Run the summary report", note="Running the summary."),
         read(f"{w}/inventory/cli.py", note="The command line."),
-        bash(f"wc -l {w}/inventory/*.py", "Count lines per module", note=noted(FILES_LAST_READ, "cli.py")),
+        bash(f"wc -l {w}/inventory/*.py", "Count lines per module", note=noted(FILES_LAST_READ, "cli/main.py")),
         read(f"{w}/inventory/models.py", note="Back to models.py to confirm its marker."),
         grep("PICHAY_MARKER = ", f"{w}/inventory", glob="*.py", note="Every marker, for the summary."),
         Final(answer),
     ]
     prompt = ("[sim-script:matrix-files] Review the inventory project: read its main modules, run the summary, and "
-              "report the PICHAY_MARKER of models.py, pricing.py and cli.py.")
+              "report the PICHAY_MARKER of models.py, pricing.py and cli/main.py.")
     exp = MARKERS
     return Script("matrix-files", prompt, steps, expected=f"files reread={exp['inventory/models.py']} "
                   f"resident={exp['inventory/pricing.py']} last={exp['inventory/cli.py']}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import StartupError
+from ..core.errors import StartupError
 from .sqlite import PersistentEngine, SQLiteStore
 
 STORE_FILE = "pichay.sqlite3"

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from ..core.checkpoint import Checkpointer
-from ..core.jsonpieces import dumps_in_pieces
+from ..core.session.checkpoint import Checkpointer
+from ..core.wire.jsonpieces import dumps_in_pieces
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS content (hash TEXT PRIMARY KEY, block BLOB NOT NULL);

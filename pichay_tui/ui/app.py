@@ -14,9 +14,9 @@ from textual import on
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
-from ..core.commands import CommandError
-from ..core.turndiff import BodyTap
-from ..core.viewmodel import ViewModel
+from ..core.errors import CommandError
+from ..core.view.turndiff import BodyTap
+from ..core.view.model import ViewModel
 from . import operator as ops
 from .bindings import APP_BINDINGS
 from .actions import ViewActions

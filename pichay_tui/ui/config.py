@@ -49,7 +49,7 @@ class UIConfig:
         policy = {k: v for k, v in (data.get("policy") or {}).items() if k in POLICY_KEYS}
         error = ""
         if "tool_classes" in policy:
-            from ..core.tool_classes import parse_tool_classes
+            from ..core.model.tool_classes import parse_tool_classes
 
             try:
                 policy["tool_classes"] = parse_tool_classes(policy["tool_classes"] or {})

@@ -48,7 +48,7 @@ class ProxyHost:
         return sessions
 
     async def run(self, app: Any) -> None:
-        from ..errors import StartupError
+        from ..core.errors import StartupError
         from ..proxy.server import BindError
 
         self.server.problem_listeners.append(lambda info: app.post_message(UpstreamProblem(info)))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..core.commands import COMMANDS
-from ..core.viewmodel import OUT_STATES, PageRow
+from ..core.commands.registry import COMMANDS
+from ..core.view.model import OUT_STATES, PageRow
 
 COLLAPSE = "session.collapse"
 

@@ -18,9 +18,9 @@ from textual import on
 from textual.binding import Binding
 from textual.widgets import Static
 
-from ..core.commands import CommandError
-from ..core.replay_controller import ReplayController
-from ..core.turndiff import BodyTap
+from ..core.errors import CommandError
+from ..core.recording.controller import ReplayController
+from ..core.view.turndiff import BodyTap
 from .widgets.header import policy_label
 from .app import PichayApp
 from .messages import HostStatus
@@ -181,7 +181,7 @@ class ReplayApp(PichayApp):
         self.compare: CompareState | None = None
         kw.setdefault("tap", ReplayTap(controller))
         super().__init__(controller.engine, host=ReplayHost(controller, label), **kw)
-        from ..core.spend import SpendMeter, usage_is_ours
+        from ..core.lab.spend import SpendMeter, usage_is_ours
 
         ours = usage_is_ours(controller.replayer.source, controller.replayer.config)
         self.vm.observed_usage_is_ours = ours           # else recorded usage billed other bytes: dollars are modelled
@@ -253,7 +253,7 @@ class ReplayApp(PichayApp):
     # ---- policy comparison ----
     def action_replay_compare(self) -> None:
         if self.compare is None:
-            from ..cli_replay import DEFAULT_COMPARE
+            from ..cli.replay import DEFAULT_COMPARE
 
             rp = self.controller.replayer
             primary = rp.config.policy
@@ -264,8 +264,8 @@ class ReplayApp(PichayApp):
 
     def _compare_job(self) -> None:
         """Worker thread: the same comparison as `analyze --compare`, on fresh engines; results go up as messages."""
-        from ..cli_replay import COMPARE_HEADERS, compare_rows
-        from ..core.analysis import analyze, frames_to_process
+        from ..cli.replay import COMPARE_HEADERS, compare_rows
+        from ..core.lab.analysis import analyze, frames_to_process
 
         state = self.compare
         rp = self.controller.replayer

@@ -1,6 +1,6 @@
 """A crash is never exit 0, and bad input files get one line naming the file and what is wrong.
 
-Crashes are injected into the real entry point (`pichay_tui.cli:main`, what the `pichay-tui` script calls) by a
+Crashes are injected into the real entry point (`pichay_tui.cli.main:main`, what the `pichay-tui` script calls) by a
 `python -c` launcher that breaks one function first; the TUI one runs in a pseudo-terminal like a user's.
 """
 from __future__ import annotations
@@ -20,13 +20,13 @@ SAMPLES = REPO / "sample_sessions"
 BREAK_REPLAY_STATUS = ("import pichay_tui.ui.replay_screen as m\n"
                        "def boom(self): raise RuntimeError('injected failure\\nsecond line')\n"
                        "m.ReplayHost.status_line = boom\n")
-BREAK_ANALYZE = ("import pichay_tui.core.analysis as m\n"
+BREAK_ANALYZE = ("import pichay_tui.core.lab.analysis as m\n"
                  "def boom(*a, **k): raise KeyError('injected')\n"
                  "m.analyze = boom\n")
 
 
 def launcher(breakage: str, argv: list[str]) -> list[str]:
-    return [sys.executable, "-c", f"{breakage}from pichay_tui.cli import main\nmain({argv!r})"]
+    return [sys.executable, "-c", f"{breakage}from pichay_tui.cli.main import main\nmain({argv!r})"]
 
 
 def crash_log(stderr: str) -> Path:

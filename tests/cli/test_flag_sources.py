@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui import cli_tui
-from pichay_tui.cli import cli
+from pichay_tui.cli import tui as cli_tui
+from pichay_tui.cli.main import cli
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Test helpers for driving the engine with synthetic conversations."""
 from __future__ import annotations
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
+from pichay_tui.core.lab.synthetic import Conversation
 
 
 class Clock:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pichay_tui.core.replay import Frame, ReplaySource, frames_from_exchanges, load_source
-from pichay_tui.core.exchange import Exchange, ResponseSummary
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.recording.replayer import Frame, ReplaySource, frames_from_exchanges, load_source
+from pichay_tui.core.model.exchange import Exchange, ResponseSummary
+from pichay_tui.core.lab.synthetic import Conversation
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_sessions"
 SAMPLE_FILES = sorted(p for p in SAMPLES_DIR.iterdir() if p.name.endswith((".jsonl", ".jsonl.xz")))

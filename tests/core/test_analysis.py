@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.analysis import TOTAL_KEYS, analyze
+from pichay_tui.core.lab.analysis import TOTAL_KEYS, analyze
 
 from .replay_fixtures import SAMPLE_FILES
 

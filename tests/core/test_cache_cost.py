@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.analysis import analyze
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.policies import ONLINE_POLICIES
+from pichay_tui.core.lab.analysis import analyze
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.paging.policies import ONLINE_POLICIES
 
 from .replay_fixtures import LEGACY_RUNS, SAMPLE_FILES, source, synthetic_source
 
@@ -80,9 +80,9 @@ def test_cache_aware_spends_less_than_no_pager_on_the_samples():
 
 
 def test_cold_cache_after_an_idle_gap_evicts_what_is_worth_it():
-    from pichay_tui.core.exchange import Exchange
-    from pichay_tui.core.replay import ReplaySource, Replayer, frames_from_exchanges
-    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.core.model.exchange import Exchange
+    from pichay_tui.core.recording.replayer import ReplaySource, Replayer, frames_from_exchanges
+    from pichay_tui.core.lab.synthetic import Conversation
 
     def evictions(gap):
         conv = Conversation("gap")
@@ -107,9 +107,9 @@ def test_cold_cache_after_an_idle_gap_evicts_what_is_worth_it():
 
 
 def _brute_session(kind: str):
-    from pichay_tui.core.exchange import Exchange
-    from pichay_tui.core.replay import ReplaySource, frames_from_exchanges
-    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.core.model.exchange import Exchange
+    from pichay_tui.core.recording.replayer import ReplaySource, frames_from_exchanges
+    from pichay_tui.core.lab.synthetic import Conversation
 
     conv = Conversation("brute")
     ex, t = [], 1000.0
@@ -148,7 +148,7 @@ def test_cache_bound_below_every_eviction_schedule_of_a_small_session(kind):
     not only the schedules our policies happen to choose."""
     import itertools
 
-    from pichay_tui.core.policy import register_policy
+    from pichay_tui.core.paging.policy import register_policy
 
     src, n_pages = _brute_session(kind)
     schedule: dict[str, int] = {}
@@ -177,9 +177,9 @@ def test_cache_bound_below_every_eviction_schedule_of_a_small_session(kind):
 
 def _old_reads_session(after):
     """Four reads, then a long message and chatty turns (warm cache); `after(conv, i)` may change the history."""
-    from pichay_tui.core.exchange import Exchange
-    from pichay_tui.core.replay import ReplaySource, frames_from_exchanges
-    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.core.model.exchange import Exchange
+    from pichay_tui.core.recording.replayer import ReplaySource, frames_from_exchanges
+    from pichay_tui.core.lab.synthetic import Conversation
 
     conv = Conversation("old")
     ex, t = [Exchange(conv.body(), ts=1000.0)], 1000.0
@@ -199,7 +199,7 @@ def _old_reads_session(after):
 
 
 def _evicted(src, **cfg):
-    from pichay_tui.core.replay import Replayer
+    from pichay_tui.core.recording.replayer import Replayer
 
     rp = Replayer(src, PagerConfig(policy="cache_aware", age_threshold=1, **cfg))
     rp.run()
@@ -220,7 +220,7 @@ def test_cache_aware_evicts_behind_a_change_the_client_made_itself():
 
 
 def test_cache_aware_keeps_the_context_out_of_the_pressure_zones():
-    from pichay_tui.core.config import Zones
+    from pichay_tui.core.model.config import Zones
 
     # ~57K tokens: 4 reads (~13K) and a 40K-token message; the involuntary line sits just below that
     zones = Zones(window=80_000, advisory=50_000, involuntary=55_000, aggressive=65_000)

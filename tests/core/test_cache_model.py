@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.cache_model import CacheSim, Calibration, ShapeBuilder
-from pichay_tui.core.prices import PRICES, Price, price_for
+from pichay_tui.core.lab.cache_model import CacheSim, Calibration, ShapeBuilder
+from pichay_tui.core.lab.prices import PRICES, Price, price_for
 
 FLAT = Price(1.0, 1.25, 2.0, 0.1, 5.0, min_cacheable=0)
 ONE = Calibration(0.0, 1.0)
@@ -127,8 +127,8 @@ def test_incremental_shapes_equal_shapes_built_from_scratch():
     """The per-session reuse of shared blocks (by identity) changes nothing: every shape equals a fresh build."""
     from pathlib import Path
 
-    from pichay_tui.core.config import PagerConfig
-    from pichay_tui.core.replay import Replayer, load_source
+    from pichay_tui.core.model.config import PagerConfig
+    from pichay_tui.core.recording.replayer import Replayer, load_source
 
     sample = Path(__file__).resolve().parents[2] / "sample_sessions" / "long_thrash.jsonl.xz"
     rp = Replayer(load_source(sample), PagerConfig(policy="fifo", age_threshold=2), keep_outbound=True,

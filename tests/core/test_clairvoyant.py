@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.clairvoyant import INF, PageFact, clairvoyant_from_replay, page_bound
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.policies import ONLINE_POLICIES
-from pichay_tui.core.analysis import run_policy
+from pichay_tui.core.lab.clairvoyant import INF, PageFact, clairvoyant_from_replay, page_bound
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.paging.policies import ONLINE_POLICIES
+from pichay_tui.core.lab.analysis import run_policy
 
 from .replay_fixtures import LEGACY_RUNS, SAMPLE_FILES, source, synthetic_source
 
@@ -61,8 +61,8 @@ def test_bound_never_beaten_on_captures(captures, run):
 
 @pytest.mark.parametrize("policy", ["fifo", "cost_aware", "cc_microcompact"])
 def test_incremental_meter_equals_full_rescan(policy):
-    from pichay_tui.core.clairvoyant import CostMeter
-    from pichay_tui.core.replay import Replayer
+    from pichay_tui.core.lab.clairvoyant import CostMeter
+    from pichay_tui.core.recording.replayer import Replayer
 
     src = source(next(p for p in SAMPLE_FILES if p.name.startswith("long")))
     rp = Replayer(src, PagerConfig(policy=policy))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pichay_tui.core.cleanup_tags import (CleanupOp, CleanupTextFilter, parse_cleanup_body,
-                                          strip_cleanup_blocks)
+from pichay_tui.core.cooperative.cleanup_tags import (CleanupOp, CleanupTextFilter, parse_cleanup_body,
+                                                      strip_cleanup_blocks)
 
 
 def one(line: str) -> CleanupOp:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.cleanup_tags import CleanupOp
-from pichay_tui.core.commands import CommandError
-from pichay_tui.core.pages import Kind, PageState
-from pichay_tui.core.synthetic import file_content
+from pichay_tui.core.cooperative.cleanup_tags import CleanupOp
+from pichay_tui.core.errors import CommandError
+from pichay_tui.core.model.pages import Kind, PageState
+from pichay_tui.core.lab.synthetic import file_content
 
 from .helpers import Conversation, engine
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.commands import COMMANDS, CommandError
+from pichay_tui.core.commands.registry import COMMANDS
+from pichay_tui.core.errors import CommandError
 
 from .helpers import Conversation, engine, tool_result_texts
 

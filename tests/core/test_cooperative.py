@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.blocks import strip_cache_control
-from pichay_tui.core.cleanup_tags import strip_cleanup_blocks
-from pichay_tui.core.commands import CommandError
-from pichay_tui.core.synthetic import file_content
-from pichay_tui.core.validate import validate_request
+from pichay_tui.core.model.blocks import strip_cache_control
+from pichay_tui.core.cooperative.cleanup_tags import strip_cleanup_blocks
+from pichay_tui.core.errors import CommandError
+from pichay_tui.core.lab.synthetic import file_content
+from pichay_tui.core.model.validate import validate_request
 
 from .helpers import Conversation, engine, tool_result_texts
 

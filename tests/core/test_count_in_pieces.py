@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from pichay_tui.core import tokens
-from pichay_tui.core.tokens import _count, count_tokens
+from pichay_tui.core.model import tokens
+from pichay_tui.core.model.tokens import _count, count_tokens
 
 WORDS = ["def", "Hello", "WORLD", "don't", "x1", "ünïcødé", "日本語", "42", "3.14", "a/b", "--flag", "é", "ABCdef",
          "!!", "foo_bar", "😀", "'s", "path/to"]

@@ -1,6 +1,7 @@
 import pytest
 
-from pichay_tui.core.filterexpr import FilterError, compile_filter
+from pichay_tui.core.errors import FilterError
+from pichay_tui.core.view.filterexpr import compile_filter
 
 ROWS = [
     {"id": "p1", "tool": "Read", "state": "evicted", "tokens": 3000, "address": "/w/src/models.py", "faults": 1,

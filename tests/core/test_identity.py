@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from pichay_tui.core.synthetic import TOOLS
+from pichay_tui.core.lab.synthetic import TOOLS
 
 from .helpers import Conversation, engine
 

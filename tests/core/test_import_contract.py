@@ -15,7 +15,7 @@ def core_modules() -> list[str]:
 
 
 def test_core_has_modules():
-    assert "pichay_tui.core.engine" in core_modules()
+    assert "pichay_tui.core.engine.facade" in core_modules()
 
 
 def test_no_core_module_imports_io_or_ui_packages():

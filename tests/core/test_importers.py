@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pichay_tui.core.importers import detect_format, load_exchanges
-from pichay_tui.core.importers._common import strip_markers
+from pichay_tui.core.recording.importers import detect_format, load_exchanges
+from pichay_tui.core.recording.importers._common import strip_markers
 
 pytestmark = pytest.mark.captures
 DEFAULT_CAPTURES = Path("/work/shared/captures")

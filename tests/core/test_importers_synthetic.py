@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pichay_tui.core.importers import UnsupportedFormat, detect_format, load_exchanges
+from pichay_tui.core.recording.importers import UnsupportedFormat, detect_format, load_exchanges
 
 
 def write(path: Path, *records: dict, tail: str = "") -> Path:

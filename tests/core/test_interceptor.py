@@ -5,8 +5,8 @@ import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pichay_tui.core.sse import SSEDecoder, encode_sse
-from pichay_tui.core.stream_interceptor import StreamInterceptor, intercept_message, validate_client_stream
+from pichay_tui.core.wire.sse import SSEDecoder, encode_sse
+from pichay_tui.core.wire.interceptor import StreamInterceptor, intercept_message, validate_client_stream
 
 
 def start(msg_id="msg_1"):

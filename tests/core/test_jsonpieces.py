@@ -7,9 +7,9 @@ import random
 import orjson
 import pytest
 
-from pichay_tui.core import jsonpieces
-from pichay_tui.core.blocks import block_bytes, content_hash, message_fp, page_hash
-from pichay_tui.core.jsonpieces import dump_pieces, dumps_in_pieces
+from pichay_tui.core.wire import jsonpieces
+from pichay_tui.core.model.blocks import block_bytes, content_hash, message_fp, page_hash
+from pichay_tui.core.wire.jsonpieces import dump_pieces, dumps_in_pieces
 
 ALPHABET = 'ab"\\\n\t\x01é€😀 /'
 

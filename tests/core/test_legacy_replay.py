@@ -6,8 +6,8 @@ import json
 import orjson
 import pytest
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
 
 
 def replay(path):

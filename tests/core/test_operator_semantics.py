@@ -2,9 +2,9 @@
 touch, and the pressure note names the memory tools the model is actually offered."""
 from __future__ import annotations
 
-from pichay_tui.core.commands import pending_by_page
-from pichay_tui.core.config import Zones
-from pichay_tui.core.viewmodel import ViewModel
+from pichay_tui.core.commands.registry import pending_by_page
+from pichay_tui.core.model.config import Zones
+from pichay_tui.core.view.model import ViewModel
 
 from .helpers import Conversation, engine
 from .test_faults_pins import read_then_age, step

@@ -1,8 +1,8 @@
 """Baseline FIFO paging: what gets evicted, when, and what the model sees instead."""
 from __future__ import annotations
 
-from pichay_tui.core.pages import PageState
-from pichay_tui.core.validate import validate_request
+from pichay_tui.core.model.pages import PageState
+from pichay_tui.core.model.validate import validate_request
 
 from .helpers import Conversation, engine, tool_result_texts
 
@@ -106,7 +106,7 @@ def test_tokens_out_drop_after_eviction_and_counters_add_up():
 
 
 def test_aggressive_zone_relaxes_thresholds():
-    from pichay_tui.core.config import Zones
+    from pichay_tui.core.model.config import Zones
 
     eng = engine(zones=Zones(window=10_000, advisory=1_000, involuntary=2_000, aggressive=3_000))
     conv = Conversation()
@@ -121,7 +121,7 @@ def test_aggressive_zone_relaxes_thresholds():
 
 
 def test_advisory_note_goes_after_the_last_cache_breakpoint_and_names_largest_pages():
-    from pichay_tui.core.config import Zones
+    from pichay_tui.core.model.config import Zones
 
     eng = engine(zones=Zones(window=100_000, advisory=3_000, involuntary=90_000, aggressive=95_000))
     conv = Conversation()
@@ -142,7 +142,7 @@ def test_advisory_note_goes_after_the_last_cache_breakpoint_and_names_largest_pa
 
 
 def test_paper_zone_preset():
-    from pichay_tui.core.config import Zones
+    from pichay_tui.core.model.config import Zones
 
     z = Zones.preset("paper")
     assert (z.advisory, z.involuntary, z.aggressive) == (60_000, 100_000, 120_000)

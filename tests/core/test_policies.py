@@ -5,12 +5,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pichay_tui.core import events as ev
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.pages import Kind, PageState
-from pichay_tui.core.policies import ONLINE_POLICIES
-from pichay_tui.core.policy import POLICIES, PolicyContext, make_policy
-from pichay_tui.core.replay import Replayer
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.model.pages import Kind, PageState
+from pichay_tui.core.paging.policies import ONLINE_POLICIES
+from pichay_tui.core.paging.policy import POLICIES, PolicyContext, make_policy
+from pichay_tui.core.recording.replayer import Replayer
+from pichay_tui.core.lab.synthetic import Conversation
 
 from .helpers import engine
 from .replay_fixtures import SAMPLE_FILES, source, synthetic_source
@@ -179,8 +179,8 @@ def test_pin_decay_releases_fault_pins_after_they_decay():
 def test_fifo_adaptive_backs_off_when_fifo_thrashes():
     """Six files read round-robin with τ = 4 and no fault pinning: FIFO faults on every re-read; the adaptive
     policy notices the fault rate, raises τ for that session, and the faults stop."""
-    from pichay_tui.core.engine import Engine
-    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.core.engine.facade import Engine
+    from pichay_tui.core.lab.synthetic import Conversation
 
     def run(policy: str):
         eng = Engine(PagerConfig(policy=policy, fault_pinning=False))

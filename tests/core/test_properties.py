@@ -4,10 +4,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pichay_tui.core.blocks import UNCHANGED_PREFIXES
-from pichay_tui.core.commands import CommandError
-from pichay_tui.core.pages import PageState
-from pichay_tui.core.validate import validate_request
+from pichay_tui.core.model.blocks import UNCHANGED_PREFIXES
+from pichay_tui.core.errors import CommandError
+from pichay_tui.core.model.pages import PageState
+from pichay_tui.core.model.validate import validate_request
 
 from .helpers import Conversation, engine
 

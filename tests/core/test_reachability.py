@@ -12,12 +12,12 @@ import re
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pichay_tui.core.blocks import block_text, result_text
-from pichay_tui.core.cleanup_tags import CleanupOp
-from pichay_tui.core.commands import CommandError
-from pichay_tui.core.cooperative import resolve
-from pichay_tui.core.pages import Kind
-from pichay_tui.core.unchanged import is_unchanged_notice
+from pichay_tui.core.model.blocks import block_text, result_text
+from pichay_tui.core.cooperative.cleanup_tags import CleanupOp
+from pichay_tui.core.errors import CommandError
+from pichay_tui.core.cooperative.phantom import resolve
+from pichay_tui.core.model.pages import Kind
+from pichay_tui.core.model.unchanged import is_unchanged_notice
 
 from .helpers import Conversation, engine
 

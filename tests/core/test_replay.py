@@ -5,10 +5,10 @@ import random
 
 import pytest
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.recording import RecordedRequest, read_recording
-from pichay_tui.core.replay import Replayer, materialize
-from pichay_tui.core.replay_controller import ReplayController
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.recording.records import RecordedRequest, read_recording
+from pichay_tui.core.recording.replayer import Replayer, materialize
+from pichay_tui.core.recording.controller import ReplayController
 
 from .replay_fixtures import LEGACY_RUNS, SAMPLE_FILES, source, synthetic_source
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.config import PagerConfig
+from pichay_tui.core.model.config import PagerConfig
 
 from .replay_fixtures import SAMPLE_FILES, source
 
@@ -30,7 +30,7 @@ async def test_replay_app_steps_back_and_jumps_with_keys():
 
 def _coding_app():
     """The replay app from the factory `pichay-tui replay` uses, on the coding sample (its source cached)."""
-    from pichay_tui.cli_replay import build_replay_app
+    from pichay_tui.cli.replay import build_replay_app
 
     path = next(p for p in SAMPLE_FILES if p.name == "coding.jsonl")
     return build_replay_app(str(path), PagerConfig(), source=source(path))
@@ -47,7 +47,7 @@ async def _wait(pilot, cond, timeout=60.0):
 
 @pytest.mark.asyncio
 async def test_replay_compare_screen_runs_analysis_in_a_worker():
-    from pichay_tui.cli_replay import DEFAULT_COMPARE
+    from pichay_tui.cli.replay import DEFAULT_COMPARE
     from pichay_tui.ui.screens.compare import CompareReady, CompareScreen
 
     msgs = []

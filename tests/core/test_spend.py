@@ -1,10 +1,10 @@
 """Live spend in the view model (fed by engine events, so live and replay agree) and the turn diff's re-write cost."""
 from __future__ import annotations
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.replay import Replayer
-from pichay_tui.core.spend import SpendMeter
-from pichay_tui.core.viewmodel import ViewModel
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.recording.replayer import Replayer
+from pichay_tui.core.lab.spend import SpendMeter
+from pichay_tui.core.view.model import ViewModel
 
 from .replay_fixtures import SAMPLE_FILES, source
 

@@ -7,7 +7,8 @@ import random
 import orjson
 import pytest
 
-from pichay_tui.core.splice import Memo, SpliceError, loads, splice
+from pichay_tui.core.wire.splice import Memo, loads, splice
+from pichay_tui.core.errors import SpliceError
 
 WEIRD = (b'{"role":"assistant", "content":[{"type":"tool_use","id":"tu1","name":"Bash",'
          b'"input":{"n":123456789012345678901234567890,"f":1.10,"e":1E400,"s":"caf\\u00e9 \\ud83d\\ude00",'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from pichay_tui.core.sse import FieldDecoder, SSEDecoder
+from pichay_tui.core.wire.sse import FieldDecoder, SSEDecoder
 
 LINES = st.sampled_from([
     b"event: message_start", b"event: ping", b"event:x", b"data: {\"a\": 1}", b"data:{}", b"data", b"data: ",

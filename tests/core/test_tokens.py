@@ -5,14 +5,14 @@ import os
 import subprocess
 import sys
 
-from pichay_tui.core.tokens import Calibration, TokenCounter
+from pichay_tui.core.model.tokens import Calibration, TokenCounter
 
 
 def test_tiktoken_loads_offline_from_a_fresh_cache_dir(tmp_path):
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path / "cache"),
            # any network attempt fails fast: an unroutable proxy
            "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
-    code = "from pichay_tui.core.tokens import TokenCounter; print(TokenCounter().count('hello world, hello tokens'))"
+    code = "from pichay_tui.core.model.tokens import TokenCounter; print(TokenCounter().count('hello world, hello tokens'))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) == 5
@@ -35,7 +35,7 @@ def test_calibration_learns_ratio_and_ignores_outliers():
 
 
 def test_engine_calibrates_from_usage_and_zone_uses_it():
-    from pichay_tui.core.exchange import ResponseSummary
+    from pichay_tui.core.model.exchange import ResponseSummary
 
     from .helpers import Conversation, engine
 

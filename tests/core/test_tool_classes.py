@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.tool_classes import (ADDRESSABLE, GC, KEEP, class_table, parse_tool_classes,
-                                          tool_class)
+from pichay_tui.core.model.tool_classes import ADDRESSABLE, GC, KEEP, class_table, parse_tool_classes, tool_class
 
 from .helpers import Conversation, engine, tool_result_texts
 

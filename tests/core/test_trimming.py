@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from pichay_tui.core.validate import validate_request
+from pichay_tui.core.model.validate import validate_request
 
 from .helpers import Conversation, engine
 
@@ -62,7 +62,7 @@ def test_repeated_system_reminders_point_at_first_copy():
 def test_a_collapse_that_hides_the_first_copy_of_a_reminder_repoints_the_repeats():
     """A repeat says "Same reminder as in message N"; when a collapse takes message N out of view, the first repeat
     after the span shows the full text again and later repeats point at it (issue 9: every pointer must work)."""
-    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.core.lab.synthetic import Conversation
 
     from .helpers import engine
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.synthetic import file_content
-from pichay_tui.core.unchanged import is_unchanged_notice
+from pichay_tui.core.lab.synthetic import file_content
+from pichay_tui.core.model.unchanged import is_unchanged_notice
 
 from .helpers import Conversation, engine, tool_result_texts
 

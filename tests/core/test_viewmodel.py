@@ -1,9 +1,9 @@
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
-from pichay_tui.core.exchange import ResponseSummary
-from pichay_tui.core.synthetic import Conversation
-from pichay_tui.core.turndiff import BodyTap
-from pichay_tui.core.viewmodel import ViewModel
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
+from pichay_tui.core.model.exchange import ResponseSummary
+from pichay_tui.core.lab.synthetic import Conversation
+from pichay_tui.core.view.turndiff import BodyTap
+from pichay_tui.core.view.model import ViewModel
 
 
 def setup():

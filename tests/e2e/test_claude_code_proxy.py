@@ -13,9 +13,9 @@ import httpx
 import orjson
 import pytest
 
-from pichay_tui.core import recording as rec
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
+from pichay_tui.core.recording import records as rec
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
 from pichay_tui.sim.claude_cli import MISSING_HELP, find_claude, run_claude
 from pichay_tui.sim.sample_project import create_sample_project
 from pichay_tui.sim.script import answer_ok, script_prompt
@@ -48,7 +48,7 @@ async def test_claude_code_through_serve(tmp_path):
     app = create_upstream_app(script="coding", workdir=work)
     async with run_upstream(app) as upstream_url:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0",
+            sys.executable, "-c", "from pichay_tui.cli.main import main; main()", "serve", "--port", "0",
             "--upstream", upstream_url, "--mode", "page", "--age-threshold", "4", "--record", str(record),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pichay_tui.cli_options import ProxyOptions
+from pichay_tui.cli.options import ProxyOptions
 from pichay_tui.proxy.server import ProxyServer
 from pichay_tui.sim.sample_project import create_sample_project
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.lab.synthetic import Conversation
 from pichay_tui.sim.sample_project import create_sample_project
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
 from serve_cmd import start_serve

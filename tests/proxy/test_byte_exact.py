@@ -8,7 +8,7 @@ import re
 import httpx
 import orjson
 
-from pichay_tui.core.splice import array_elements, loads, object_members
+from pichay_tui.core.wire.splice import array_elements, loads, object_members
 from pichay_tui.sim.agent import SimulatedAgent
 from proxy_helpers import get_json
 

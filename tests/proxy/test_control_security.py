@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.lab.synthetic import Conversation
 from pichay_tui.proxy.guard import ControlGuard
 from pichay_tui.sim.tool_defs import TOOLS
 from serve_cmd import run_to_exit, start_serve

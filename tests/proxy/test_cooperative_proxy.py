@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from pichay_tui.cli_options import ProxyOptions
+from pichay_tui.cli.options import ProxyOptions
 from pichay_tui.proxy.server import ProxyServer
 from pichay_tui.sim.agent import SimulatedAgent
 from pichay_tui.sim.claude_cli import MISSING_HELP, find_claude, run_claude
@@ -140,9 +140,9 @@ async def test_failed_continuation_reaches_the_client_as_an_error(tmp_path, stre
 
 def test_a_client_tool_named_like_a_phantom_tool_stays_the_clients():
     """If the client defines memory_fault itself, we neither inject ours nor intercept calls to it."""
-    from pichay_tui.core.config import PagerConfig
-    from pichay_tui.core.engine import Engine
-    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.core.model.config import PagerConfig
+    from pichay_tui.core.engine.facade import Engine
+    from pichay_tui.core.lab.synthetic import Conversation
     from pichay_tui.proxy.cooperative import CooperativeRelay
 
     conv = Conversation()

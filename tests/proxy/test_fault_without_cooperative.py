@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.core.synthetic import Conversation, file_content
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.core.lab.synthetic import Conversation, file_content
 from pichay_tui.proxy.server import ProxyServer
 from pichay_tui.sim.upstream import run_upstream
 

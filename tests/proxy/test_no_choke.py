@@ -6,7 +6,7 @@ import asyncio
 import httpx
 import orjson
 
-from pichay_tui.cli_options import ProxyOptions
+from pichay_tui.cli.options import ProxyOptions
 from pichay_tui.proxy.server import ProxyServer
 from pichay_tui.sim.upstream import run_upstream
 

@@ -5,9 +5,9 @@ import httpx
 import orjson
 import pytest
 
-from pichay_tui.core import recording as rec
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
+from pichay_tui.core.recording import records as rec
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
 from pichay_tui.sim.agent import SimulatedAgent
 from proxy_helpers import DUMMY_KEY, control_headers, get_json
 
@@ -125,7 +125,7 @@ def test_safe_headers_drop_every_secret():
          "x-goog-api-key": "g", "X-Auth-User": "a", "x-my-Token": "t", "x-client-secret": "s", "x-session-tag": "s",
          "Set-Cookie": "c", "proxy-authorization": "p", "x-claude-code-session-id": "cc"}
     assert rec.safe_headers(h) == {"anthropic-version": "v", "user-agent": "u"}
-    from pichay_tui.core.redact import redact_text
+    from pichay_tui.core.model.redact import redact_text
 
     assert redact_text("GET https://u:pw@h/v1?a=1&key=S3&api_key=S4#x") == \
         "GET https://[redacted]@h/v1?a=1&key=[redacted]&api_key=[redacted]#x"
@@ -133,7 +133,7 @@ def test_safe_headers_drop_every_secret():
 
 def test_format_1_files_with_whole_bodies_still_read_and_replay(tmp_path):
     """A format-1 recording (every body whole) reads through the format-2 reader and replays the same."""
-    from pichay_tui.core.synthetic import Conversation
+    from pichay_tui.core.lab.synthetic import Conversation
 
     conv = Conversation("v1")
     live = Engine(PagerConfig())

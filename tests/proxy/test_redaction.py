@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from pichay_tui.core import recording as rec
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.recording import records as rec
+from pichay_tui.core.lab.synthetic import Conversation
 from serve_cmd import run_to_exit, start_serve
 
 PLANTED = {
@@ -76,7 +76,7 @@ def test_a_crash_log_holds_no_control_token_or_query_key(tmp_path):
                 "async def boom(self): raise RuntimeError('upstream http://h/v1?key=QSECRET-crash failed')\n"
                 "m.ProxyServer.start = boom\n")
     argv = ["serve", "--port", "0", "--control-token", token, "--upstream", "http://h/?api_key=QSECRET-argv"]
-    p = subprocess.run([sys.executable, "-c", f"{breakage}from pichay_tui.cli import main\nmain({argv!r})"],
+    p = subprocess.run([sys.executable, "-c", f"{breakage}from pichay_tui.cli.main import main\nmain({argv!r})"],
                        capture_output=True, text=True, timeout=60,
                        env={**__import__("os").environ, "XDG_STATE_HOME": str(tmp_path / "state")})
     assert p.returncode == 70, p.stderr

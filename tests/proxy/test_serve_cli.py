@@ -17,7 +17,7 @@ LINE = re.compile(r"^pichay-tui listening on (http://127\.0\.0\.1:(\d+))$")
 
 async def start_serve(*args: str) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0", *args,
+        sys.executable, "-c", "from pichay_tui.cli.main import main; main()", "serve", "--port", "0", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().rstrip("\n")
     m = LINE.match(first)
@@ -51,7 +51,7 @@ async def test_serve_subprocess(upstream, tmp_path, sig):
 
 async def test_serve_warns_for_non_loopback_host(upstream):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0", "--host", "0.0.0.0",
+        sys.executable, "-c", "from pichay_tui.cli.main import main; main()", "serve", "--port", "0", "--host", "0.0.0.0",
         "--upstream", upstream.url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
     assert first.startswith("pichay-tui listening on http://0.0.0.0:")

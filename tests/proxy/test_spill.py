@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from pichay_tui.cli_options import ProxyOptions
+from pichay_tui.cli.options import ProxyOptions
 from pichay_tui.proxy.server import ProxyServer
 from pichay_tui.sim.agent import SimulatedAgent
 

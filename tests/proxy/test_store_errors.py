@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.lab.synthetic import Conversation
 from serve_cmd import pichay_command, run_to_exit, start_serve
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.core.lab.synthetic import Conversation
 from pichay_tui.proxy.server import ProxyServer
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
 

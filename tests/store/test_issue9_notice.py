@@ -13,8 +13,8 @@ import signal
 
 import httpx
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.core.synthetic import file_content
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.core.lab.synthetic import file_content
 from pichay_tui.proxy.server import ProxyServer
 from pichay_tui.sim.agent import SimulatedAgent
 from pichay_tui.sim.answers import answer_line

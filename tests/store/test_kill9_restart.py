@@ -9,8 +9,8 @@ import sys
 import httpx
 import orjson
 
-from pichay_tui.core.blocks import UNCHANGED_PREFIXES
-from pichay_tui.core.synthetic import file_content
+from pichay_tui.core.model.blocks import UNCHANGED_PREFIXES
+from pichay_tui.core.lab.synthetic import file_content
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
 
 from ..core.helpers import Conversation
@@ -20,7 +20,7 @@ VOLATILE = {"last_access"}
 
 async def start_serve(upstream: str, state_dir) -> tuple[asyncio.subprocess.Process, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from pichay_tui.cli import main; main()", "serve", "--port", "0",
+        sys.executable, "-c", "from pichay_tui.cli.main import main; main()", "serve", "--port", "0",
         "--upstream", upstream, "--state-dir", str(state_dir),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()

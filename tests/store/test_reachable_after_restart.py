@@ -9,8 +9,8 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
 from pichay_tui.store.sqlite import PersistentEngine, SQLiteStore
 
 from ..core.helpers import Clock, Conversation

@@ -5,10 +5,10 @@ import sqlite3
 
 import orjson
 
-from pichay_tui.core.blocks import UNCHANGED_PREFIXES
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
-from pichay_tui.core.exchange import ResponseSummary
+from pichay_tui.core.model.blocks import UNCHANGED_PREFIXES
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
+from pichay_tui.core.model.exchange import ResponseSummary
 from pichay_tui.store.sqlite import PersistentEngine, SQLiteStore
 
 from ..core.helpers import Clock, Conversation, tool_result_texts

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import time
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
-from pichay_tui.core.exchange import ResponseSummary
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
+from pichay_tui.core.model.exchange import ResponseSummary
+from pichay_tui.core.lab.synthetic import Conversation
 from pichay_tui.ui.app import PichayApp
 from pichay_tui.ui.config import UIConfig
 

@@ -2,7 +2,7 @@
 import pytest
 from helpers import scripted_app
 
-from pichay_tui.core.commands import COMMANDS
+from pichay_tui.core.commands.registry import COMMANDS
 from pichay_tui.ui import operator as ops
 from pichay_tui.ui.app import PichayApp
 from pichay_tui.ui.bindings import APP_BINDINGS, PAGE_TABLE_BINDINGS, TABLE_BINDINGS, all_bindings

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import wait_until
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.cli_tui import build_app
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.cli.tui import build_app
 from pichay_tui.sim.claude_cli import DEFAULT_TOOLS, MISSING_HELP, claude_env, find_claude
 from pichay_tui.sim.sample_project import create_sample_project
 from pichay_tui.sim.script import script_prompt

@@ -1,8 +1,8 @@
 """Intercept from the keyboard: `i` holds the demo agent's next request (header badge, footer hint), `R` releases it."""
 from helpers import wait_until
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.cli_tui import build_app
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.cli.tui import build_app
 from pichay_tui.ui.config import UIConfig
 from pichay_tui.ui.messages import InterceptChanged
 from pichay_tui.ui.widgets.header import HeaderBar

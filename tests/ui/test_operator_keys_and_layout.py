@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpers import scripted_app, wait_until
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.cli_tui import build_app
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.cli.tui import build_app
 from pichay_tui.ui.config import UIConfig
 from pichay_tui.ui.screens.dialogs import ConfirmScreen
 from pichay_tui.ui.widgets.header import HeaderBar
@@ -125,7 +125,7 @@ async def test_no_column_is_cut_at_120_or_160_columns():
 async def test_replay_at_80x24_keeps_eight_page_rows_and_hides_no_column_partly():
     from pathlib import Path
 
-    from pichay_tui.cli_replay import build_replay_app
+    from pichay_tui.cli.replay import build_replay_app
 
     sample = Path(__file__).resolve().parents[2] / "sample_sessions" / "long_thrash.jsonl.xz"
     app = build_replay_app(str(sample), frame=20)

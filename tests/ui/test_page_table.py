@@ -2,10 +2,10 @@
 keys move it, header clicks sort, follow mode tracks the newest page."""
 from helpers import CLOCK, scripted_app
 
-from pichay_tui.core.config import PagerConfig
-from pichay_tui.core.engine import Engine
-from pichay_tui.core.exchange import ResponseSummary
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.core.model.config import PagerConfig
+from pichay_tui.core.engine.facade import Engine
+from pichay_tui.core.model.exchange import ResponseSummary
+from pichay_tui.core.lab.synthetic import Conversation
 from pichay_tui.ui.app import PichayApp
 from pichay_tui.ui.config import UIConfig
 from pichay_tui.ui.messages import OpenDetail, PageSelected

@@ -5,8 +5,8 @@ another (pending until the next request), a fault shows in the timeline, and a c
 """
 from helpers import wait_until
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.cli_tui import build_app
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.cli.tui import build_app
 from pichay_tui.ui.config import UIConfig
 from pichay_tui.ui.messages import CommandQueued, ViewRefreshed
 from pichay_tui.ui.screens.dialogs import CollapseScreen, ConfirmScreen

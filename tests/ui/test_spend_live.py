@@ -3,9 +3,9 @@ spend is the observed bill (no "est."), beside the estimated saving against no p
 SpendMeter computes."""
 from helpers import wait_until
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.cli_tui import build_app
-from pichay_tui.core.prices import PRICES
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.cli.tui import build_app
+from pichay_tui.core.lab.prices import PRICES
 from pichay_tui.ui.config import UIConfig
 from pichay_tui.ui.widgets.gauge import MemoryGauge
 

@@ -8,9 +8,9 @@ import time
 import httpx
 from helpers import wait_until
 
-from pichay_tui.cli_options import ProxyOptions
-from pichay_tui.cli_tui import build_app
-from pichay_tui.core.synthetic import Conversation
+from pichay_tui.cli.options import ProxyOptions
+from pichay_tui.cli.tui import build_app
+from pichay_tui.core.lab.synthetic import Conversation
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
 from pichay_tui.ui.config import UIConfig
 from pichay_tui.ui.screens.dialogs import ConfirmScreen

@@ -1,6 +1,6 @@
 """Policy comparison for the recording being replayed (`analyze --compare` as a screen).
 
-The app runs the analysis in a worker thread (core/analysis.py, fresh engines, nothing shared with the replay's own
+The app runs the analysis in a worker thread (core/lab/analysis.py, fresh engines, nothing shared with the replay's own
 engine) and posts `CompareProgress` / `CompareReady`; this screen only renders the state it is given.
 """
 from __future__ import annotations

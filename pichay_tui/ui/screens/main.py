@@ -7,8 +7,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, RichLog
 
-from ...core.filterexpr import FilterError
-from ...core.viewmodel import ViewModel
+from ...core.errors import FilterError
+from ...core.view.model import ViewModel
 from ..widgets.gauge import MemoryGauge
 from ..widgets.header import HeaderBar
 from ..widgets.page_table import PageTable

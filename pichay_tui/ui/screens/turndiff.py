@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ...core.turndiff import TurnRecord
+from ...core.view.turndiff import TurnRecord
 from ..bindings import TABLE_BINDINGS
 from ..widgets.format import short_addr, tokens
 
@@ -73,7 +73,7 @@ class TurnDiffScreen(Screen):
         handle the model got instead; for a restore the other way round. The handle comes from the page, not from the
         newest request: a page restored since (or a small page whose lines all show) would otherwise read as the
         same lines on both sides."""
-        from ...core.handles import handle_text
+        from ...core.model.handles import handle_text
 
         original, now = self.app.tap.content(self.app.vm.selected or "", pid)
         s = self.app.vm.session()

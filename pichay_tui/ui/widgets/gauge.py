@@ -5,7 +5,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ...core.viewmodel import Gauge
+from ...core.view.model import Gauge
 from .format import ZONE_STYLE, tokens
 
 ZONE_COLOURS = {"normal": "green", "advisory": "yellow", "involuntary": "dark_orange", "aggressive": "red"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from textual.message import Message
 
-from ...core.viewmodel import PageRow
+from ...core.view.model import PageRow
 from ..bindings import PAGE_TABLE_BINDINGS
 from ..messages import OpenDetail, PageSelected
 from .cells import DIM, NONE, Column, num as _num, style as _s

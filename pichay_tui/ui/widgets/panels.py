@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from ...core.viewmodel import FaultRow, PinRow, SessionRow
+from ...core.view.model import FaultRow, PinRow, SessionRow
 from .cells import NONE, Column, Parts, num, style
 from .format import PENDING_LABEL, ZONE_STYLE, short_addr, tokens
 from .vtable import VirtualTable

@@ -1,0 +1,64 @@
+"""The `pichay-tui` command: the TUI by default, plus `serve`, `demo`, `replay`, `analyze` and friends.
+
+Subcommands live in small modules (cli/*.py) and register themselves here, so front ends stay independent.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from .. import __version__
+from .options import build_options, proxy_options
+from ..core.errors import StartupError
+
+SUBCOMMAND_MODULES = ("serve", "tui", "replay", "upstream")
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@proxy_options
+@click.version_option(__version__, prog_name="pichay-tui")
+@click.pass_context
+def cli(ctx: click.Context, **kw) -> None:
+    """Demand paging for an AI agent's context window, with a live page table.
+
+    With no subcommand, starts the TUI with the proxy in-process. `pichay-tui -- claude ...` also launches the agent.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    opts = build_options(**kw)
+    try:
+        tui = importlib.import_module(".tui", __package__)
+    except ImportError as e:  # pragma: no cover - only while the TUI is being built
+        raise click.ClickException(f"the TUI is not available: {e}")
+    tui.run_tui(opts, list((ctx.obj or {}).get("agent", [])))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: everything after a bare `--` is the agent command to launch beside the TUI."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    agent: list[str] = []
+    if "--" in args:
+        i = args.index("--")
+        args, agent = args[:i], args[i + 1:]
+    try:
+        cli.main(args=args, prog_name="pichay-tui", obj={"agent": agent})
+    except StartupError as e:             # an unusable --state-dir or --record path: one line, no traceback
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(1)
+    except Exception as e:  # noqa: BLE001 - every crash: one line, the traceback in a log file, non-zero exit
+        from .crash import report
+
+        sys.exit(report(e, list(sys.argv[1:] if argv is None else argv)))
+
+
+for _name in SUBCOMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(f".{_name}", __package__)
+    except ModuleNotFoundError as _e:
+        if _e.name != f"{__package__}.{_name}":
+            raise
+        continue
+    for _cmd in getattr(_mod, "COMMANDS", ()):
+        cli.add_command(_cmd)

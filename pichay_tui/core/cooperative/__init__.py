@@ -1,0 +1,1 @@
+"""The model's side of paging: phantom memory tools and <memory_cleanup> operations."""

@@ -1,0 +1,122 @@
+"""Engine methods for the cooperative protocol and trimming (a mixin, to keep engine.py about the request path)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import events as ev
+from .phantom import PHANTOM_TOOL_DEFS, answer_phantom, cleanup_to_commands
+from ..errors import CommandError
+from ..paging.pager import Pager
+from ..model.pages import PageState
+from ..session.session import Session
+from ..paging.trimming import decide_stubbing, dedup_reminders, trim_tools
+
+
+def has_handles(s: Session) -> bool:
+    """True once pichay has put a handle in this session's context (an eviction, GC, release or collapse)."""
+    return bool(s.stats.evictions or s.stats.gc or s.collapses)
+
+
+class CooperativeMixin:
+    """Phantom tool answers, cleanup operations, splices, recorded model operations, tool stubs, reminder dedup."""
+
+    def _outbound_tools(self, s: Session, body: dict[str, Any]) -> list[dict] | None:
+        """The client's tools (unused ones stubbed when trimming pays) plus our phantom tools, appended last."""
+        tools = body.get("tools")
+        if not tools:
+            return None
+        changed = False
+        if self.config.trim_tools and decide_stubbing(s, tools, self.counter,
+                                                      int(self.config.policy_args.get("trim_expected_turns", 30))):
+            tools, stubbed = trim_tools(s, tools)
+            if stubbed != s.stubbed_tools:
+                restored = sorted(set(s.stubbed_tools) - set(stubbed))
+                self._emit(ev.SWEEP_APPLIED, s, {"changed_pages": [], "tools_stubbed": stubbed,
+                                                 "tools_restored": restored, "first_changed_index": -1,
+                                                 "predicted_invalidated_tokens": s.header_tokens + s.fen.total,
+                                                 "tokens_saved": s.trim_estimate.get("tokens_saved_per_request", 0)})
+                s.stubbed_tools = stubbed
+            changed = bool(stubbed)
+        # every handle names memory_fault as its way back, so without cooperative mode memory_fault alone is still
+        # offered from the first handle on (never removed again: the tools prefix stays cache-stable)
+        offer = PHANTOM_TOOL_DEFS if self.config.cooperative else \
+            [d for d in PHANTOM_TOOL_DEFS if d["name"] == "memory_fault"] if has_handles(s) else []
+        if offer:
+            names = {t.get("name") for t in tools}
+            extra = [d for d in offer if d["name"] not in names]
+            if extra:
+                return list(tools) + extra
+        return list(tools) if changed else None
+
+    def _offers_phantom_tools(self, body: dict[str, Any]) -> bool:
+        """True when this request will carry our memory_release tool (cooperative on, the client sends tools and has
+        no tool of that name itself), so the pressure note may name it."""
+        tools = body.get("tools")
+        return bool(self.config.cooperative and tools
+                    and "memory_release" not in {t.get("name") for t in tools if isinstance(t, dict)})
+
+    def _dedup_reminders(self, s: Session, messages: list[dict]) -> None:
+        for (mi, bi), block in dedup_reminders(s, messages).items():
+            ids = s._msg_pages[mi] if mi < len(s._msg_pages) else []
+            page = s.pages.get(ids[bi]) if bi < len(ids) else None
+            if page is None or page.id in s.overrides:
+                continue
+            s.overrides[page.id] = block
+            s.set_state(page, PageState.STUBBED)
+            s.set_sub(page, True)
+            if page.pos >= 0:
+                s.fen.set(page.pos, self.counter.count(block["text"]))
+
+    # ---- cooperative protocol ----
+    def answer_phantom_calls(self, session_id: str, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Answer the model's memory_release / memory_fault calls; effects apply from the next request."""
+        s = self.sessions.get(session_id)
+        if s is None:
+            return [{"type": "tool_result", "tool_use_id": c.get("id"), "is_error": True,
+                     "content": "pichay: unknown session"} for c in calls]
+        self._now = self.clock()
+        return [answer_phantom(self, s, c) for c in calls]
+
+    def minor_fault(self, s: Session, page) -> None:
+        """Count a fault served from the backing store (memory_fault) and link it to its eviction."""
+        Pager(s, self.store, self.counter, None, self._now).minor_fault(page)
+
+    def apply_cleanup(self, session_id: str, ops: list[Any]) -> list[dict[str, Any]]:
+        """Queue the model's <memory_cleanup> operations; returns one result per operation (never raises)."""
+        s = self.sessions.get(session_id)
+        out: list[dict[str, Any]] = []
+        if s is None:
+            return out
+        self._now = self.clock()
+        for op in ops:
+            try:
+                for name, args in cleanup_to_commands(s, op):
+                    out.append(self.queue(s, name, **args))
+            except CommandError as e:
+                out.append({"ok": False, "op": op.op, "error": str(e)})
+                self._emit(ev.COMMAND_APPLIED, s, {"command": f"cleanup.{op.op}", "ok": False, "error": str(e)})
+        return out
+
+    def apply_recorded(self, name: str, args: dict[str, Any]) -> Any:
+        """Re-apply a recorded command: an operator's named command or one of the model's cooperative calls."""
+        args = dict(args)
+        if name == "model.phantom":
+            return self.answer_phantom_calls(args["session"], args.get("calls") or [])
+        if name == "model.cleanup":
+            from .cleanup_tags import CleanupOp
+
+            ops = [CleanupOp(o["op"], list(o.get("targets") or []), o.get("text"),
+                             tuple(o["turn_range"]) if o.get("turn_range") else None) for o in args.get("ops") or []]
+            return self.apply_cleanup(args["session"], ops)
+        if name == "model.splice":
+            return self.stage_splice(args["session"], args.get("real_ids") or [], args.get("uses") or [],
+                                     args.get("results") or [])
+        return self.command(name, **args)
+
+    def stage_splice(self, session_id: str, real_ids: list[str], uses: list[dict], results: list[dict]) -> None:
+        """Mixed phantom + real tool calls: the phantom exchange is spliced into the next request's history."""
+        s = self.sessions.get(session_id)
+        if s is not None and uses:
+            s.pending_splice = {"real_ids": list(real_ids), "uses": uses, "results": results}
+
+    # ---- snapshot ----

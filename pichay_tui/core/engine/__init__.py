@@ -1,0 +1,1 @@
+"""The engine facade the proxy, the UI, the recorder and replay all drive."""

@@ -1,0 +1,1 @@
+"""Turning client request bodies into pages: identity, incremental ingest, off-loop precompute."""

@@ -1,0 +1,1 @@
+"""Offline analysis: cache cost model, prices, bounds, policy comparison, synthetic sessions."""

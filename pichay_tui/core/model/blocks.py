@@ -1,0 +1,145 @@
+"""Helpers over Anthropic content blocks: text extraction, cache-marker-free hashing, sizes."""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import orjson
+
+from ..wire.jsonpieces import dump_pieces
+
+CLEARED_MARKERS = ("[Old tool result content cleared]",)
+# One client wording, kept for tests and docs; recognition is by meaning (see unchanged.py), not by this prefix.
+UNCHANGED_PREFIXES = ("File unchanged since last read",)
+
+
+def strip_cache_control(block: Any) -> Any:
+    """The block without `cache_control` markers (Claude Code moves them every turn), recursively for tool results."""
+    if not isinstance(block, dict):
+        return block
+    if "cache_control" not in block and not isinstance(block.get("content"), list):
+        return block
+    out = {k: v for k, v in block.items() if k != "cache_control"}
+    if isinstance(out.get("content"), list):
+        out["content"] = [strip_cache_control(b) for b in out["content"]]
+    return out
+
+
+# Facts about big blocks computed ahead of the engine step, off the event loop (see core/ingest/precompute.py): id(obj) ->
+# (obj, {fact: value}). Only set for the duration of one engine step; holding obj keeps its id from being reused.
+_facts: dict[int, tuple[Any, dict[str, Any]]] | None = None
+
+
+def _known(obj: Any, fact: str) -> Any:
+    f = _facts
+    if f is not None:
+        e = f.get(id(obj))
+        if e is not None and e[0] is obj:
+            return e[1].get(fact)
+    return None
+
+
+def content_hash(obj: Any, big: bool = False) -> str:
+    """Short stable hash of a block or value, independent of cache markers and key order (`big`: serialized in
+    pieces, same hash — for worker threads, see core/wire/jsonpieces.py)."""
+    if big:
+        h = hashlib.blake2b(digest_size=10)
+        for piece in dump_pieces(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS):
+            h.update(piece)
+        return h.hexdigest()
+    data = orjson.dumps(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(data, digest_size=10).hexdigest()
+
+
+def page_hash(blk: dict[str, Any], big: bool = False) -> str:
+    """A message block's identity: a tool result's is its content (two reads of an unchanged file share it)."""
+    known = _known(blk, "page_hash")
+    if known is not None:
+        return known
+    if blk.get("type") == "tool_result":
+        return content_hash([blk.get("content"), bool(blk.get("is_error"))], big)
+    return content_hash(blk, big)
+
+
+def as_blocks(content: Any) -> Any:
+    """A message's content as a list of blocks: a plain string is the same text as one text block."""
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+def message_fp(msg: dict[str, Any], big: bool = False) -> str:
+    """A message's fingerprint (role and content) that ignores cache markers and the string-vs-text-block encoding
+    (Claude Code 2.0.77 sends its first message as blocks with cache_control once, then as a plain string)."""
+    known = _known(msg, "fp")
+    return known if known is not None else \
+        content_hash({"role": msg.get("role"), "content": as_blocks(msg.get("content"))}, big)
+
+
+def result_lines(blk: dict[str, Any]) -> int:
+    known = _known(blk, "lines")
+    return known if known is not None else result_text(blk.get("content")).count("\n") + 1
+
+
+def short_id(key: str) -> str:
+    """A page id the model and the operator can type: 'p' + 8 hex digits."""
+    return "p" + hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+
+
+def result_text(content: Any) -> str:
+    """Text of a tool_result's content (a string or a list of text/image blocks)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for b in content:
+        if isinstance(b, dict):
+            if b.get("type") == "text":
+                parts.append(b.get("text", ""))
+            elif b.get("type") == "image":
+                parts.append("[image]")
+            else:
+                parts.append(orjson.dumps(b).decode())
+        else:
+            parts.append(str(b))
+    return "\n".join(parts)
+
+
+def block_text(block: dict[str, Any]) -> str:
+    """The text that stands for a block when counting tokens."""
+    t = block.get("type")
+    if t == "text":
+        return block.get("text", "")
+    if t == "tool_result":
+        return result_text(block.get("content"))
+    if t == "tool_use":
+        return block.get("name", "") + orjson.dumps(block.get("input", {})).decode()
+    if t in ("thinking", "redacted_thinking"):
+        return block.get("thinking", "") or block.get("data", "")
+    if t == "str":
+        return block.get("text", "")
+    return orjson.dumps(strip_cache_control(block)).decode()
+
+
+def block_bytes(block: Any, big: bool = False) -> int:
+    known = _known(block, "bytes")
+    if known is not None:
+        return known
+    if big:
+        return sum(len(p) for p in dump_pieces(strip_cache_control(block)))
+    return len(orjson.dumps(strip_cache_control(block)))
+
+
+def image_tokens(block: dict[str, Any]) -> int:
+    """Anthropic's rule of thumb (w*h/750) is unknowable without decoding; use its typical 1,600 tokens."""
+    return 1600
+
+
+_CLEARED_RE = re.compile(r"\s*(?:" + "|".join(re.escape(m) for m in CLEARED_MARKERS) + ")")
+
+
+def is_cleared_by_client(content: Any) -> bool:
+    """Whether the client replaced a result with its 'cleared' marker (checked for every resident result on every
+    request, so no copy of the text: a match at the start, after whitespace)."""
+    text = content if isinstance(content, str) else result_text(content)
+    return _CLEARED_RE.match(text) is not None

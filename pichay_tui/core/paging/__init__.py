@@ -1,0 +1,1 @@
+"""Paging decisions (faults, pins, sweeps, policies) and the outbound view they produce."""

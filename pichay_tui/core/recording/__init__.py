@@ -1,0 +1,1 @@
+"""Recordings, importers of foreign session files, and replaying them frame by frame."""

@@ -1,0 +1,158 @@
+"""A session's page table and counters; state transitions live here, ingest in ingest.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..model.config import PagerConfig
+from ..model.fenwick import Fenwick
+from ..ingest.messages import IngestMixin
+from ..model.pages import Kind, Page, PageState
+from ..model.tokens import Calibration, TokenCounter
+
+
+@dataclass(slots=True)
+class KeyHistory:
+    """Per address key: the newest page for it and the fault-pinning memory."""
+
+    latest: str | None = None
+    pin_hash: str | None = None      # after a fault: evicting a page with this hash pins it instead
+    evictions: int = 0
+    faults: int = 0
+
+
+@dataclass(slots=True)
+class Stats:
+    requests: int = 0
+    side_requests: int = 0
+    evictions: int = 0               # paged evictions (addressable content)
+    gc: int = 0                      # evictions of non-addressable output
+    faults: int = 0
+    major_faults: int = 0
+    minor_faults: int = 0
+    releases: int = 0
+    cleared_by_client: int = 0
+    sweeps: int = 0
+    predicted_invalidated_tokens: int = 0
+    substitutions: int = 0           # "unchanged" notices answered from the backing store
+    failures: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(slots=True)
+class Fault:
+    """One page fault, linked to the eviction it undid."""
+
+    page: str                        # the evicted page that was asked for again
+    new_page: str | None
+    key: str
+    turn: int
+    ts: float
+    eviction_turn: int
+    turns_since: int
+    seconds_since: float
+    major: bool
+    tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class Session(IngestMixin):
+    """One conversation (an agent or a subagent); owns its pages and all counters about them."""
+
+    def __init__(self, sid: str, client: str, config: PagerConfig, counter: TokenCounter,
+                 emit: Callable[[str, "Session", dict], None], parent: str | None = None) -> None:
+        self.id, self.client, self.parent, self.config = sid, client, parent, config
+        self._counter, self._emit = counter, emit
+        self.pages: dict[str, Page] = {}
+        self.order: list[str] = []               # page ids in the order first seen (table order)
+        self.keys: dict[str, KeyHistory] = {}
+        self.stats = Stats()
+        self.faults: list[Fault] = []
+        self.calibration = Calibration()
+        self.epoch = 0
+        self.turn = 0                            # user turns in the latest request
+        self.zone = "normal"
+        self.last_usage: dict[str, int] = {}
+        self.pending: list[dict[str, Any]] = []  # operator commands waiting for the next request
+        self.collapses: list[dict[str, Any]] = []
+        self.sweeps: list[dict[str, Any]] = []   # cache ledger, one entry per sweep
+        self.fen = Fenwick()                     # outbound-form tokens by message block position
+        self.header_tokens = 0
+        self.header_ids: list[str] = []
+        self.resident_tokens = 0
+        self.evicted_tokens = 0
+        self.cleared_tokens = 0
+        self.first_fp: str | None = None
+        self.system_fp: str | None = None
+        self.last_ts = 0.0
+        self.request_no = 0
+        self.last_out_tokens = 0
+        self._tokens_at_usage = 0
+        self._msg_fp: list[str] = []             # per message: cache-marker-free hash (only first/last kept fresh)
+        self._msg_turn: list[int] = []           # per message: user turns up to and including it
+        self._msg_pages: list[list[str]] = []    # per message: page ids of its blocks
+        self._tool_uses: dict[str, tuple[str, dict]] = {}
+        self._occ: dict[str, int] = {}
+        self.subs: dict[int, dict[int, Page]] = {}   # msg_index -> block_index -> page shown as a handle
+        self.out_cache: dict[int, dict] = {}         # msg_index -> rebuilt outbound message (see outbound.py)
+        self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
+        self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
+        self.resent = False                          # the latest request repeated the previous history exactly
+        self.dirty: set[str] = set()                 # pages changed since the last checkpoint
+        self.pending_splice: dict[str, Any] | None = None   # phantom exchange waiting for its place in history
+        self.splices: dict[int, list[dict]] = {}     # msg_index -> phantom blocks added to that message
+        self.trim_decided = False
+        self.trim_on = False
+        self.trim_estimate: dict[str, int] = {}
+        self.stubbed_tools: list[str] = []
+        self.reminder_first: dict[str, tuple[int, int]] = {}
+        self.reminder_dups: dict[tuple[int, int], tuple[int, int]] = {}
+        self.reminder_scanned = 0
+
+    # ---- state transitions (the only place counters change) ----
+    def set_state(self, page: Page, state: PageState) -> None:
+        old = page.state
+        if old is state:
+            return
+        was_in, now_in = not old.is_out, not state.is_out
+        if was_in:
+            self.resident_tokens -= page.tokens
+        elif old is PageState.CLEARED:
+            self.cleared_tokens -= page.tokens
+        else:
+            self.evicted_tokens -= page.tokens
+        if now_in:
+            self.resident_tokens += page.tokens
+        elif state is PageState.CLEARED:
+            self.cleared_tokens += page.tokens
+        else:
+            self.evicted_tokens += page.tokens
+        page.state = state
+        self.dirty.add(page.id)
+        if page.kind is Kind.TOOL_RESULT:
+            if state is PageState.RESIDENT or state is PageState.PINNED:
+                self.resident_results[page.id] = page
+            else:
+                self.resident_results.pop(page.id, None)
+
+    def set_sub(self, page: Page, present: bool) -> None:
+        """Show (or stop showing) a replacement for this page in the outbound view."""
+        if present:
+            self.subs.setdefault(page.msg_index, {})[page.block_index] = page
+        else:
+            subs = self.subs.get(page.msg_index)
+            if subs:
+                subs.pop(page.block_index, None)
+                if not subs:
+                    del self.subs[page.msg_index]
+        self.out_cache.pop(page.msg_index, None)
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        for k in ("page", "new_page"):
+            if data.get(k):
+                self.dirty.add(data[k])
+        self._emit(kind, self, data)

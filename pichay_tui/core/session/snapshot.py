@@ -1,0 +1,119 @@
+"""Session state as plain dicts (and back), so a persistent store can checkpoint and a restart can resume.
+
+Only what cannot be recomputed is dumped; substitution maps, the token tree and counters are rebuilt from pages.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from ..model.blocks import CLEARED_MARKERS
+from ..model.fenwick import Fenwick
+from ..model.handles import handle_text
+from ..model.pages import Kind, Page, PageState, PinReason
+from .session import Fault, KeyHistory, Session, Stats
+
+_PAGE_FIELDS = [f.name for f in fields(Page)]
+_META_FIELDS = ("client", "parent", "epoch", "turn", "zone", "last_usage", "pending", "collapses", "header_tokens",
+                "header_ids", "first_fp", "system_fp", "last_ts", "request_no", "last_out_tokens",
+                "_tokens_at_usage", "_msg_turn", "_occ", "order", "trim_decided", "trim_on", "trim_estimate",
+                "stubbed_tools", "reminder_scanned")
+
+
+def page_to_dict(p: Page) -> dict[str, Any]:
+    d = {name: getattr(p, name) for name in _PAGE_FIELDS}
+    d["kind"], d["state"] = p.kind.value, p.state.value
+    d["pin_reason"] = p.pin_reason.value if p.pin_reason else None
+    return d
+
+
+def page_from_dict(d: dict[str, Any]) -> Page:
+    d = dict(d)
+    d["kind"], d["state"] = Kind(d["kind"]), PageState(d["state"])
+    d["pin_reason"] = PinReason(d["pin_reason"]) if d.get("pin_reason") else None
+    return Page(**{k: v for k, v in d.items() if k in _PAGE_FIELDS})
+
+
+def dump_meta(s: Session) -> dict[str, Any]:
+    """Session-level state (not pages, faults or sweeps, which a store keeps as rows)."""
+    meta = {name: getattr(s, name) for name in _META_FIELDS}
+    meta["id"] = s.id
+    meta["stats"] = s.stats.to_dict()
+    meta["calibration"] = [s.calibration.factor, s.calibration.samples]
+    meta["keys"] = {k: [h.latest, h.pin_hash, h.evictions, h.faults] for k, h in s.keys.items()}
+    meta["msg_fp"] = {i: fp for i, fp in enumerate(s._msg_fp) if fp}
+    meta["n_msgs"] = len(s._msg_fp)
+    meta["splices"] = {str(k): v for k, v in s.splices.items()}
+    meta["pending_splice"] = s.pending_splice
+    meta["overrides"] = {pid: (b if s.pages[pid].state is PageState.STUBBED else
+                               [b.get("tool_use_id"), s.pages[pid].content_hash]) for pid, b in s.overrides.items()}
+    meta["reminder_first"] = {h: list(v) for h, v in s.reminder_first.items()}
+    meta["reminder_dups"] = [[*k, *v] for k, v in s.reminder_dups.items()]
+    return meta
+
+
+def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list[dict[str, Any]],
+                 sweeps: list[dict[str, Any]], config, counter, emit, store) -> Session:
+    """Rebuild a session from a checkpoint; derived structures are recomputed, not trusted."""
+    s = Session(meta["id"], meta["client"], config, counter, emit, parent=meta.get("parent"))
+    for name in _META_FIELDS:
+        setattr(s, name, meta[name])
+    s.stats = Stats(**meta["stats"])
+    s.calibration.factor, s.calibration.samples = meta["calibration"]
+    s.keys = {k: KeyHistory(*v) for k, v in meta["keys"].items()}
+    s._msg_fp = [""] * meta["n_msgs"]
+    for i, fp in meta["msg_fp"].items():
+        s._msg_fp[int(i)] = fp
+    s.splices = {int(k): v for k, v in (meta.get("splices") or {}).items()}
+    s.pending_splice = meta.get("pending_splice")
+    s.faults = [Fault(**f) for f in faults]
+    s.sweeps = list(sweeps)
+    s.pages = {d["id"]: page_from_dict(d) for d in pages}
+    s.reminder_first = {h: tuple(v) for h, v in (meta.get("reminder_first") or {}).items()}
+    s.reminder_dups = {(a, b): (c, d) for a, b, c, d in meta.get("reminder_dups") or []}
+    for pid, ref in meta["overrides"].items():
+        if isinstance(ref, dict):
+            s.overrides[pid] = ref
+            continue
+        tool_use_id, h = ref
+        block = store.get(h) if store is not None else None
+        if block is not None:
+            s.overrides[pid] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": block.get("content", "")}
+    _rebuild(s, counter)
+    return s
+
+
+def _rebuild(s: Session, counter) -> None:
+    s._msg_pages = [[] for _ in s._msg_fp]
+    live = sorted((p for p in s.pages.values() if p.msg_index >= 0 and p.epoch == s.epoch), key=lambda p: p.pos)
+    s.fen = Fenwick()
+    for p in live:
+        while len(s.fen) < p.pos:
+            s.fen.append(0)
+        if len(s.fen) == p.pos:
+            s.fen.append(0)
+        if p.state is PageState.CLEARED:
+            value = counter.count(CLEARED_MARKERS[0])      # cleared in place by the client
+        elif p.state is PageState.STUBBED and p.id in s.overrides:
+            value = counter.count(s.overrides[p.id].get("text", ""))
+        elif p.state.is_out:
+            value = counter.count(handle_text(p))
+        else:
+            value = p.tokens
+        s.fen.set(p.pos, value)
+        if p.msg_index < len(s._msg_pages):
+            s._msg_pages[p.msg_index].append(p.id)
+        if (p.state.is_out and p.state is not PageState.CLEARED) or p.id in s.overrides:
+            s.subs.setdefault(p.msg_index, {})[p.block_index] = p
+    s.resident_tokens = s.evicted_tokens = s.cleared_tokens = 0
+    for p in s.pages.values():
+        if p.kind in (Kind.SYSTEM, Kind.TOOL_DEF):
+            continue
+        if p.state is PageState.CLEARED:
+            s.cleared_tokens += p.tokens
+        elif p.state.is_out:
+            s.evicted_tokens += p.tokens
+        else:
+            s.resident_tokens += p.tokens
+            if p.kind is Kind.TOOL_RESULT:
+                s.resident_results[p.id] = p

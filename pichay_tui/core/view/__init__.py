@@ -1,0 +1,1 @@
+"""The sans-io view model every screen renders: rows, gauges, turn diffs, the filter language."""

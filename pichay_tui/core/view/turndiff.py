@@ -1,0 +1,182 @@
+"""Per-request turn records (client view vs model view, predicted and observed cache cost) and page content lookup.
+
+`TurnLog` is built from events only, so a replay that re-emits events gets the same turn diffs. `BodyTap` keeps the
+latest client body and outbound body per session (live only) so page detail can show resident content.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import events as ev
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    session: str
+    request_no: int = 0
+    turn: int = 0
+    tokens_in: int = 0            # what the client sent (tokens)
+    tokens_out: int = 0           # what we sent upstream
+    changed: bool = False
+    added: list[str] = field(default_factory=list)
+    evicted: list[tuple[str, str]] = field(default_factory=list)   # (page, reason)
+    restored: list[tuple[str, str]] = field(default_factory=list)
+    pinned: list[tuple[str, str]] = field(default_factory=list)
+    unpinned: list[str] = field(default_factory=list)
+    faulted: list[str] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    zone: str = ""
+    handles: int = 0              # pages shown to the model as handles after this request
+    predicted_invalidated: int | None = None
+    tokens_saved: int = 0
+    observed: dict[str, int] | None = None
+
+    @property
+    def saved(self) -> int:
+        return self.tokens_in - self.tokens_out
+
+    @property
+    def page_changes(self) -> int:
+        return len(self.evicted) + len(self.restored)
+
+
+class TurnLog:
+    """Groups each session's events into one record per client request (closed by request_paged)."""
+
+    def __init__(self, keep: int = 2000) -> None:
+        self.records: dict[str, list[TurnRecord]] = {}
+        self._open: dict[str, TurnRecord] = {}
+        self._out: dict[str, set[str]] = {}
+        self.keep = keep
+
+    def feed(self, e: ev.Event) -> None:
+        if not e.session:
+            return
+        sid, d = e.session, e.data
+        if e.kind == ev.RESPONSE_COMPLETED:
+            recs = self.records.get(sid)
+            if recs:
+                recs[-1].observed = {k: int(v) for k, v in (d.get("usage") or {}).items() if isinstance(v, int)}
+            return
+        if e.kind == ev.COMMAND_QUEUED:
+            return
+        r = self._open.setdefault(sid, TurnRecord(sid))
+        out = self._out.setdefault(sid, set())
+        page = d.get("page")
+        if e.kind == ev.PAGE_ADDED:
+            r.added.append(page)
+        elif e.kind == ev.PAGE_EVICTED:
+            r.evicted.append((page, d.get("reason", "")))
+            out.add(page)
+        elif e.kind == ev.PAGE_RESTORED:
+            r.restored.append((page, d.get("reason", "")))
+            out.discard(page)
+        elif e.kind == ev.PAGE_PINNED:
+            r.pinned.append((page, d.get("reason", "")))
+        elif e.kind == ev.PAGE_UNPINNED:
+            r.unpinned.append(page)
+        elif e.kind == ev.PAGE_FAULTED:
+            r.faulted.append(page)
+        elif e.kind in (ev.PAGE_CLEARED_BY_CLIENT,):
+            r.cleared.append(page)
+            out.discard(page)
+        elif e.kind == ev.ZONE_CHANGED:
+            r.zone = d.get("new", "")
+        elif e.kind == ev.COMMAND_APPLIED:
+            r.commands.append(f"{d.get('command')} {'ok' if d.get('ok') else 'failed: ' + str(d.get('error'))}")
+        elif e.kind == ev.SWEEP_APPLIED:
+            r.predicted_invalidated = d.get("predicted_invalidated_tokens")
+            r.tokens_saved = d.get("tokens_saved", 0)
+        elif e.kind == ev.REQUEST_PAGED:
+            r.request_no, r.turn = d.get("request_no", 0), e.turn
+            r.tokens_in, r.tokens_out, r.changed = d.get("tokens_in", 0), d.get("tokens_out", 0), d.get("changed", False)
+            r.handles = len(out)
+            recs = self.records.setdefault(sid, [])
+            recs.append(self._open.pop(sid))
+            if len(recs) > self.keep:
+                del recs[0]
+
+    def for_session(self, sid: str | None) -> list[TurnRecord]:
+        return self.records.get(sid or "", [])
+
+
+def _block_text(block: Any) -> str:
+    if block is None:
+        return ""
+    if isinstance(block, str):
+        return block
+    if not isinstance(block, dict):
+        return json.dumps(block, indent=1)
+    t = block.get("type")
+    if t == "text":
+        return block.get("text", "")
+    if t == "thinking":
+        return block.get("thinking", "")
+    if t == "tool_result":
+        c = block.get("content")
+        if isinstance(c, list):
+            return "\n".join(_block_text(x) for x in c)
+        return str(c or "")
+    if t == "tool_use":
+        return json.dumps(block.get("input"), indent=1)
+    return json.dumps({k: v for k, v in block.items() if k != "cache_control"}, indent=1)
+
+
+class BodyTap:
+    """Wraps an engine's handle_request to keep the newest (client body, outbound body) per session."""
+
+    def __init__(self, engine: Any, wrap: bool = True) -> None:
+        self.last: dict[str, tuple[dict, dict]] = {}
+        self.engine = engine
+        if not wrap:
+            return
+        inner = engine.handle_request
+
+        def handle_request(body, headers=None, *a, **kw):
+            result = inner(body, headers, *a, **kw)
+            if result.session_id:
+                self.last[result.session_id] = (body, result.outbound)
+            return result
+
+        engine.handle_request = handle_request
+
+    def _at(self, body: dict, page: Any) -> Any:
+        if page.msg_index < 0:
+            kind = page.kind.value
+            items = body.get("tools") or [] if kind == "tool_def" else body.get("system") or []
+            if isinstance(items, str):
+                return items
+            for it in items:
+                if (kind == "tool_def" and it.get("name") == page.address) or kind == "system":
+                    if kind != "system" or page.address == f"system[{items.index(it)}]":
+                        return it
+            return None
+        msgs = body.get("messages") or []
+        if page.msg_index >= len(msgs):
+            return None
+        content = msgs[page.msg_index].get("content")
+        if isinstance(content, str):
+            return content
+        return content[page.block_index] if 0 <= page.block_index < len(content or []) else None
+
+    def content(self, sid: str, pid: str) -> tuple[str, str]:
+        """(original content, what the model sees now) for a page, from the tap, the store and the handle."""
+        from ..model.handles import handle_text
+
+        s = self.engine.sessions.get(sid)
+        page = s.pages.get(pid) if s else None
+        if page is None:
+            return "", ""
+        body, outbound = self.last.get(sid, ({}, {}))
+        stored = self.engine.store.get(page.content_hash) if page.state.is_out else None
+        original = _block_text(stored) if stored is not None else _block_text(self._at(body, page))
+        if page.state.is_out:
+            now = _block_text(self._at(outbound, page)) or handle_text(page)
+        else:
+            now = _block_text(self._at(outbound, page)) if outbound else original
+        if not original:
+            original = "(content not held: it arrived before the TUI attached or was cleared by the client)"
+        return original, now

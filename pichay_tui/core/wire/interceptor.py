@@ -1,0 +1,313 @@
+"""Sans-io interceptor that hides phantom tool calls and cleanup blocks from an Anthropic SSE stream."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import orjson
+
+from pichay_tui.core.cooperative.cleanup_tags import CleanupError, CleanupOp, CleanupTextFilter, strip_cleanup_blocks
+from pichay_tui.core.wire.sse import MessageAccumulator, SSEDecoder, SSEEvent, encode_sse
+
+PHANTOM_TOOLS = frozenset({"memory_release", "memory_fault"})
+
+
+@dataclass(slots=True)
+class _Block:
+    """Per upstream block: how it is handled and which client index it got (None until emitted)."""
+
+    kind: str  # "pass" | "phantom" | "text"
+    start: tuple[SSEEvent, dict[str, Any]] | None = None
+    filt: CleanupTextFilter | None = None
+    client_index: int | None = None
+    held: str = ""  # visible whitespace waiting for the block's first real character
+
+
+class StreamInterceptor:
+    """Feed upstream SSE bytes, get the bytes the client should see; unchanged events pass byte-exactly.
+
+    Phantom tool_use blocks are swallowed, cleanup blocks are cut out of text deltas, later blocks are renumbered
+    so client indices stay contiguous.  A text block is opened for the client only at its first non-whitespace
+    visible character, so a block holding nothing but a cleanup block disappears (the API rejects blank text blocks).
+    """
+
+    def __init__(self, phantom_tools: Iterable[str] = PHANTOM_TOOLS, strip_cleanup: bool = True,
+                 hold_message_end: bool = False, start_index: int = 0, drop_message_start: bool = False) -> None:
+        self.phantom_tools = frozenset(phantom_tools)
+        self.strip_cleanup = strip_cleanup
+        self.hold_message_end = hold_message_end
+        self.drop_message_start = drop_message_start
+        self.next_index = start_index
+        self.upstream = MessageAccumulator()
+        self._client = MessageAccumulator()
+        self._dec = SSEDecoder()
+        self._blocks: dict[int, _Block] = {}
+        self._held: list[tuple[SSEEvent, dict[str, Any]]] = []
+        self.phantom_calls: list[dict[str, Any]] = []
+        self._real_tools = 0
+
+    @classmethod
+    def continue_from(cls, prev: "StreamInterceptor", **overrides: Any) -> "StreamInterceptor":
+        """An interceptor for a continuation stream spliced into `prev`'s client message.
+
+        It drops the continuation's message_start, numbers its blocks from `prev.next_index` and forwards its
+        message_delta/message_stop; `client_message` (shared with `prev`) then describes the whole spliced message.
+        """
+        opts: dict[str, Any] = dict(phantom_tools=prev.phantom_tools, strip_cleanup=prev.strip_cleanup,
+                                    hold_message_end=prev.hold_message_end)
+        opts.update(overrides)
+        nxt = cls(**opts, start_index=prev.next_index, drop_message_start=True)
+        nxt._client = prev._client
+        return nxt
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Bytes for the client now (possibly none)."""
+        return [b for ev in self._dec.feed(chunk) for b in self._event(ev)]
+
+    def finish(self) -> list[bytes]:
+        """End of the upstream stream: process a trailing event; a truncated stream is not repaired."""
+        return [b for ev in self._dec.flush() for b in self._event(ev)]
+
+    def release_end(self) -> list[bytes]:
+        """In hold mode, the held message_delta/message_stop bytes, for when the proxy does not continue."""
+        held, self._held = self._held, []
+        return [b for ev, data in held for b in self._finalize(ev, data)]
+
+    @property
+    def only_phantom(self) -> bool:
+        """The model called phantom tools and no real (client) tools."""
+        return bool(self.phantom_calls) and not self._real_tools
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The upstream message as the model produced it, phantom blocks and cleanup blocks included."""
+        return self.upstream.message
+
+    @property
+    def client_message(self) -> dict[str, Any]:
+        """The message the client has seen so far (for a continuation chain: the whole spliced message)."""
+        return self._client.message
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        return self.upstream.usage
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self.upstream.stop_reason
+
+    @property
+    def cleanup_ops(self) -> list[CleanupOp]:
+        """Ops from every completed cleanup block, in stream order."""
+        return [op for i in sorted(self._blocks) if self._blocks[i].filt for op in self._blocks[i].filt.ops]
+
+    @property
+    def cleanup_errors(self) -> list[CleanupError]:
+        return [e for i in sorted(self._blocks) if self._blocks[i].filt for e in self._blocks[i].filt.errors]
+
+    # -- event routing -------------------------------------------------------------------------------------
+    def _event(self, ev: SSEEvent) -> list[bytes]:
+        try:
+            data = orjson.loads(ev.data)
+        except orjson.JSONDecodeError:
+            return [ev.raw]
+        if not isinstance(data, dict):
+            return [ev.raw]
+        kind = data.get("type") or ev.event
+        self.upstream.feed(ev.event, data)
+        if kind == "message_start" and self.drop_message_start:
+            return []
+        if kind in ("message_delta", "message_stop"):
+            if self.hold_message_end:
+                self._held.append((ev, data))
+                return []
+            return self._finalize(ev, data)
+        if kind in ("content_block_start", "content_block_delta", "content_block_stop"):
+            return self._block_event(ev, data, kind)
+        return self._emit(ev, data)
+
+    def _emit(self, ev: SSEEvent, data: dict[str, Any], changed: bool = False) -> list[bytes]:
+        self._client.feed(ev.event, data)
+        return [encode_sse(ev.event or data["type"], data) if changed else ev.raw]
+
+    def _emit_at(self, b: _Block, ev: SSEEvent, data: dict[str, Any], changed: bool = False) -> list[bytes]:
+        if data.get("index") != b.client_index:
+            data, changed = {**data, "index": b.client_index}, True
+        return self._emit(ev, data, changed)
+
+    def _finalize(self, ev: SSEEvent, data: dict[str, Any]) -> list[bytes]:
+        """Forward an end event; `tool_use` becomes `end_turn` when the client saw no tool_use block."""
+        delta = data.get("delta") or {}
+        if (data.get("type") == "message_delta" and delta.get("stop_reason") == "tool_use"
+                and not any(b.get("type") == "tool_use" for b in self._client.blocks.values())):
+            return self._emit(ev, {**data, "delta": {**delta, "stop_reason": "end_turn"}}, True)
+        return self._emit(ev, data)
+
+    def _block_event(self, ev: SSEEvent, data: dict[str, Any], kind: str) -> list[bytes]:
+        idx = data.get("index")
+        if kind == "content_block_start":
+            cb = data.get("content_block") or {}
+            if cb.get("type") == "tool_use" and cb.get("name") in self.phantom_tools:
+                self._blocks[idx] = _Block("phantom")  # type: ignore[index]
+                return []
+            if cb.get("type") == "text" and self.strip_cleanup:
+                b = self._blocks[idx] = _Block("text", (ev, data), CleanupTextFilter())  # type: ignore[index]
+                return self._text_out(b, None, b.filt.feed(cb.get("text") or ""), None)  # type: ignore[union-attr]
+            self._real_tools += cb.get("type") == "tool_use"
+            b = self._blocks[idx] = _Block("pass", client_index=self.next_index)  # type: ignore[index]
+            self.next_index += 1
+            return self._emit_at(b, ev, data)
+        b = self._blocks.get(idx)  # type: ignore[arg-type]
+        if b is None:  # no start seen: not ours to judge
+            return self._emit(ev, data)
+        if b.kind == "phantom":
+            if kind == "content_block_stop":
+                block = self.upstream.blocks[idx]  # type: ignore[index]
+                self.phantom_calls.append({k: block.get(k) for k in ("type", "id", "name", "input")})
+            return []
+        if b.kind == "pass":
+            return self._emit_at(b, ev, data)
+        if kind == "content_block_stop":
+            out = self._text_out(b, None, b.filt.finish(), None)  # type: ignore[union-attr]
+            return out + self._emit_at(b, ev, data) if b.client_index is not None else []
+        delta = data.get("delta") or {}
+        if delta.get("type") != "text_delta":  # e.g. citations_delta: the block has content, open it
+            return self._text_out(b, None, "", None, force=True) + self._emit_at(b, ev, data)
+        text = delta.get("text") or ""
+        return self._text_out(b, (ev, data), b.filt.feed(text), text)  # type: ignore[union-attr]
+
+    def _text_out(self, b: _Block, orig: tuple[SSEEvent, dict[str, Any]] | None, visible: str,
+                  original: str | None, force: bool = False) -> list[bytes]:
+        """Emit visible text for a text block, opening the block first if this is its first real content."""
+        out: list[bytes] = []
+        if b.client_index is None:
+            b.held += visible
+            if not b.held.strip() and not force:
+                return []
+            visible, b.held = b.held, ""
+            ev, data = b.start  # type: ignore[misc]
+            cb = data.get("content_block") or {}
+            b.client_index, self.next_index = self.next_index, self.next_index + 1
+            if cb.get("text"):
+                out += self._emit_at(b, ev, {**data, "content_block": {**cb, "text": ""}}, True)
+            else:
+                out += self._emit_at(b, ev, data)
+        if not visible:
+            return out
+        if orig is not None and visible == original:
+            return out + self._emit_at(b, *orig)
+        d = {"type": "content_block_delta", "index": b.client_index, "delta": {"type": "text_delta", "text": visible}}
+        return out + self._emit(SSEEvent("content_block_delta", "", b""), d, True)
+
+
+def intercept_message(msg: dict[str, Any], phantom_tools: Iterable[str] = PHANTOM_TOOLS, strip_cleanup: bool = True,
+                      errors: list[CleanupError] | None = None
+                      ) -> tuple[dict[str, Any], list[dict[str, Any]], list[CleanupOp]]:
+    """Non-streaming equivalent: (client message, phantom calls, cleanup ops); parse errors go to `errors`."""
+    phantom = frozenset(phantom_tools)
+    content: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    ops: list[CleanupOp] = []
+    for block in msg.get("content") or []:
+        if block.get("type") == "tool_use" and block.get("name") in phantom:
+            calls.append({k: block.get(k) for k in ("type", "id", "name", "input")})
+            continue
+        if block.get("type") == "text" and strip_cleanup:
+            clean, found, errs = strip_cleanup_blocks(block.get("text") or "")
+            ops += found
+            if errors is not None:
+                errors += errs
+            if not clean.strip() and not block.get("citations"):
+                continue
+            block = {**block, "text": clean}
+        content.append(block)
+    client = {**msg, "content": content}
+    if client.get("stop_reason") == "tool_use" and not any(b.get("type") == "tool_use" for b in content):
+        client["stop_reason"] = "end_turn"
+    return client, calls, ops
+
+
+_DELTAS = {"text": {"text_delta", "citations_delta"}, "thinking": {"thinking_delta", "signature_delta"},
+           "tool_use": {"input_json_delta"}, "server_tool_use": {"input_json_delta"}}
+
+
+def _as_events(events: bytes | Iterable[Any]) -> list[tuple[str | None, Any]]:
+    """Normalise bytes, byte chunks, SSEEvents, (name, data) pairs or data dicts to (name, data) pairs."""
+    items: list[tuple[str | None, Any]] = []
+    raw = bytearray()
+    for e in [events] if isinstance(events, (bytes, bytearray)) else events:
+        if isinstance(e, (bytes, bytearray)):
+            raw += e
+        elif isinstance(e, SSEEvent):
+            items.append((e.event, e.data))
+        else:
+            items.append(e if isinstance(e, tuple) else (None, e))
+    dec = SSEDecoder()
+    items += [(ev.event, ev.data) for ev in dec.feed(bytes(raw)) + dec.flush()]
+    return [(n, orjson.loads(d) if isinstance(d, str) else d) for n, d in items]
+
+
+def validate_client_stream(events: bytes | Iterable[Any], phantom_tools: Iterable[str] = PHANTOM_TOOLS) -> list[str]:
+    """Problems a client would trip over in this stream (empty list: valid); an `error` event excuses an early end."""
+    p: list[str] = []
+    starts = stops = 0
+    open_idx: int | None = None
+    want = 0
+    kinds: dict[int, str] = {}
+    bodies: dict[int, list[str]] = {}
+    stop_reason, errored = None, False
+    for n, (name, d) in enumerate(_as_events(events)):
+        t = d.get("type")
+        if name and name != t:
+            p.append(f"#{n}: event name {name!r} but data type {t!r}")
+        if t in ("ping", "error"):
+            errored |= t == "error"
+            continue
+        if stops or (not starts and t != "message_start"):
+            p.append(f"#{n}: {t} outside message_start..message_stop")
+        i = d.get("index")
+        if t == "message_start":
+            starts += 1
+        elif t == "content_block_start":
+            cb = d.get("content_block") or {}
+            if open_idx is not None or i != want:
+                p.append(f"#{n}: block {i} started (expected {want}, open {open_idx})")
+            open_idx, want, kinds[i], bodies[i] = i, want + 1, cb.get("type"), [cb.get("text") or ""]
+            if cb.get("type") == "tool_use" and cb.get("name") in phantom_tools:
+                p.append(f"#{n}: phantom tool {cb.get('name')} visible to the client")
+        elif t == "content_block_delta":
+            delta = d.get("delta") or {}
+            if i != open_idx:
+                p.append(f"#{n}: delta for block {i} while block {open_idx} is open")
+            elif delta.get("type") not in _DELTAS.get(kinds[i], {delta.get("type")}):
+                p.append(f"#{n}: {delta.get('type')} in a {kinds[i]} block")
+            else:
+                bodies[i].append(delta.get("text") or delta.get("partial_json") or ("\0" * (delta.get("type") == "citations_delta")))
+        elif t == "content_block_stop":
+            if i != open_idx:
+                p.append(f"#{n}: stop for block {i} while block {open_idx} is open")
+                continue
+            open_idx, body = None, "".join(bodies[i])
+            if kinds[i] == "text" and (not body.strip() or "<memory_cleanup>" in body.lower()):
+                p.append(f"#{n}: text block {i} is blank or holds a cleanup block")
+            if kinds[i] == "tool_use":
+                try:
+                    orjson.loads(body or "{}")
+                except orjson.JSONDecodeError:
+                    p.append(f"#{n}: tool_use block {i} input is not valid JSON")
+        elif t == "message_delta":
+            if open_idx is not None:
+                p.append(f"#{n}: message_delta while block {open_idx} is open")
+            stop_reason = (d.get("delta") or {}).get("stop_reason")
+        elif t == "message_stop":
+            stops += 1
+    if not errored:
+        p += [f"{k}: expected exactly one, got {v}" for k, v in (("message_start", starts), ("message_stop", stops))
+              if v != 1]
+        if open_idx is not None:
+            p.append(f"block {open_idx} never stopped")
+        if stop_reason is None:
+            p.append("no stop_reason")
+        if stop_reason == "tool_use" and "tool_use" not in kinds.values():
+            p.append("stop_reason tool_use without a tool_use block")
+    return p
