@@ -5,6 +5,9 @@ from pichay_tui.core.model.config import PagerConfig
 from pichay_tui.core.engine.facade import Engine
 from pichay_tui.core.lab.synthetic import Conversation
 
+# One client's wording of the unchanged-file notice; the engine recognises the notice by meaning (core/model/unchanged.py).
+UNCHANGED_PREFIXES = ("File unchanged since last read",)
+
 
 class Clock:
     def __init__(self) -> None:

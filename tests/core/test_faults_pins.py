@@ -1,10 +1,9 @@
 """Faults follow evictions and link to them; fault-driven pinning; 'unchanged' re-reads get content back."""
 from __future__ import annotations
 
-from pichay_tui.core.model.blocks import UNCHANGED_PREFIXES
 from pichay_tui.core.lab.synthetic import file_content
 
-from .helpers import Conversation, engine, tool_result_texts
+from .helpers import UNCHANGED_PREFIXES, Conversation, engine, tool_result_texts
 
 
 def step(eng, conv):

@@ -4,12 +4,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pichay_tui.core.model.blocks import UNCHANGED_PREFIXES
 from pichay_tui.core.errors import CommandError
 from pichay_tui.core.model.pages import PageState
 from pichay_tui.core.model.validate import validate_request
 
-from .helpers import Conversation, engine
+from .helpers import UNCHANGED_PREFIXES, Conversation, engine
 
 FILES = [f"/p/f{i}.py" for i in range(6)]
 action = st.one_of(

@@ -9,11 +9,10 @@ import sys
 import httpx
 import orjson
 
-from pichay_tui.core.model.blocks import UNCHANGED_PREFIXES
 from pichay_tui.core.lab.synthetic import file_content
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
 
-from ..core.helpers import Conversation
+from ..core.helpers import UNCHANGED_PREFIXES, Conversation
 
 VOLATILE = {"last_access"}
 

@@ -5,13 +5,12 @@ import sqlite3
 
 import orjson
 
-from pichay_tui.core.model.blocks import UNCHANGED_PREFIXES
 from pichay_tui.core.model.config import PagerConfig
 from pichay_tui.core.engine.facade import Engine
 from pichay_tui.core.model.exchange import ResponseSummary
 from pichay_tui.store.sqlite import PersistentEngine, SQLiteStore
 
-from ..core.helpers import Clock, Conversation, tool_result_texts
+from ..core.helpers import UNCHANGED_PREFIXES, Clock, Conversation, tool_result_texts
 
 
 def open_engine(state_dir, clock):

@@ -10,7 +10,7 @@ from typing import Any
 from .. import events as ev
 from ..model.addressing import address_key, display_address
 from ..model.blocks import (block_bytes, block_text, content_hash, image_tokens, is_cleared_by_client, message_fp,
-                            page_hash, result_lines, result_text, short_id, strip_cache_control)
+                            page_hash, result_lines, result_text, short_id)
 from ..model.fenwick import Fenwick
 from ..model.pages import Kind, Page, PageState
 from ..model.unchanged import is_unchanged_notice
@@ -233,7 +233,3 @@ class IngestMixin:
 
     def unchanged_notice(self, blk: dict) -> bool:
         return blk.get("type") == "tool_result" and is_unchanged_notice(blk.get("content"), bool(blk.get("is_error")))
-
-    @staticmethod
-    def original_block(blk: dict) -> dict:
-        return strip_cache_control(blk)

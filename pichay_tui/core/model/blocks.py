@@ -10,8 +10,6 @@ import orjson
 from ..wire.jsonpieces import dump_pieces
 
 CLEARED_MARKERS = ("[Old tool result content cleared]",)
-# One client wording, kept for tests and docs; recognition is by meaning (see unchanged.py), not by this prefix.
-UNCHANGED_PREFIXES = ("File unchanged since last read",)
 
 
 def strip_cache_control(block: Any) -> Any:

@@ -169,9 +169,6 @@ class ReplayController:
             self.playing = False
         return n
 
-    def markers_in(self, start: int, end: int) -> list[Marker]:
-        return [m for m in self.markers if start <= m.frame < end]
-
     def timeline(self, width: int) -> str:
         """A one-line text scrubber: '·' plain frame, 'e' eviction, 'F' fault, 'z' zone change, '▲' position."""
         n = self.total

@@ -101,10 +101,6 @@ class StreamInterceptor:
         """Ops from every completed cleanup block, in stream order."""
         return [op for i in sorted(self._blocks) if self._blocks[i].filt for op in self._blocks[i].filt.ops]
 
-    @property
-    def cleanup_errors(self) -> list[CleanupError]:
-        return [e for i in sorted(self._blocks) if self._blocks[i].filt for e in self._blocks[i].filt.errors]
-
     # -- event routing -------------------------------------------------------------------------------------
     def _event(self, ev: SSEEvent) -> list[bytes]:
         try:

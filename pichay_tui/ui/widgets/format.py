@@ -27,10 +27,6 @@ def state_cell(state: str, pending: str = "") -> Text:
     return t
 
 
-def zone_cell(zone: str) -> Text:
-    return Text(zone, style=ZONE_STYLE.get(zone, ""))
-
-
 def tokens(n: int) -> str:
     if n >= 1_000_000:
         return f"{n / 1_000_000:.1f}M"
