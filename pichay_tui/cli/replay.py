@@ -24,7 +24,7 @@ def _policy_args(items: tuple[str, ...]) -> dict[str, Any]:
 def _config(policy: str, age_threshold: int, min_size: int, zones: str, policy_arg: tuple[str, ...],
             fault_pinning: bool = True):
     from ..core.model.config import PagerConfig, Zones
-    from ..core.paging.policy import make_policy
+    from ..core.paging.policies import make_policy
 
     make_policy(policy)  # validates the name (raises ValueError)
     return PagerConfig(policy=policy, age_threshold=age_threshold, min_size=min_size, zones=Zones.preset(zones),

@@ -148,7 +148,7 @@ def test_cache_bound_below_every_eviction_schedule_of_a_small_session(kind):
     not only the schedules our policies happen to choose."""
     import itertools
 
-    from pichay_tui.core.paging.policy import register_policy
+    from pichay_tui.core.paging.policies import register_policy
 
     src, n_pages = _brute_session(kind)
     schedule: dict[str, int] = {}

@@ -8,7 +8,8 @@ from pichay_tui.core import events as ev
 from pichay_tui.core.model.config import PagerConfig
 from pichay_tui.core.model.pages import Kind, PageState
 from pichay_tui.core.paging.policies import ONLINE_POLICIES
-from pichay_tui.core.paging.policy import POLICIES, PolicyContext, make_policy
+from pichay_tui.core.paging.policies import POLICIES, make_policy
+from pichay_tui.core.paging.policy import PolicyContext
 from pichay_tui.core.recording.replayer import Replayer
 from pichay_tui.core.lab.synthetic import Conversation
 

@@ -12,6 +12,7 @@ from ..errors import CommandError
 
 if TYPE_CHECKING:
     from ..paging.pager import Pager
+    from .queue import Applied
     from ..session.session import Session
 
 
@@ -21,7 +22,7 @@ class CommandSpec:
     help: str
     args: tuple[str, ...]
     validate: Callable[["Session", dict], None]
-    apply: Callable[["Pager", dict, list], Any]
+    apply: Callable[["Pager", dict, "Applied"], Any]   # may ask the sweep to evict pages or compact
     destructive: bool = False
 
 
@@ -54,10 +55,10 @@ def _check_evict(s: "Session", args: dict) -> None:
         raise CommandError(f"page {p.id} is not evictable: it belongs to the last user turn")
 
 
-def _apply_evict(pager: "Pager", args: dict, forced: list) -> Any:
+def _apply_evict(pager: "Pager", args: dict, applied: "Applied") -> Any:
     page = pager.s.pages[args["page"]]
     _check_evict(pager.s, args)
-    forced.append((page, "operator"))
+    applied.evict(page, "operator")
     return {"page": page.id}
 
 
@@ -88,7 +89,7 @@ def _check_pin(s: "Session", args: dict) -> None:
         raise CommandError(f"page {p.id} was cleared by the client; there is nothing resident to pin")
 
 
-def _apply_pin(pager: "Pager", args: dict, forced: list) -> Any:
+def _apply_pin(pager: "Pager", args: dict, applied: "Applied") -> Any:
     _check_pin(pager.s, args)
     pager.pin(pager.s.pages[args["page"]], PinReason(args.get("reason", "operator")))
     return {"page": args["page"]}
@@ -100,7 +101,7 @@ def _check_unpin(s: "Session", args: dict) -> None:
         raise CommandError(f"page {p.id} is not pinned")
 
 
-def _apply_unpin(pager: "Pager", args: dict, forced: list) -> Any:
+def _apply_unpin(pager: "Pager", args: dict, applied: "Applied") -> Any:
     _check_unpin(pager.s, args)
     page = pager.s.pages[args["page"]]
     pager.unpin(page, "operator")
@@ -121,7 +122,7 @@ def _check_restore(s: "Session", args: dict) -> None:
         raise CommandError(f"page {p.id} is resident; nothing to restore")
 
 
-def _apply_restore(pager: "Pager", args: dict, forced: list) -> Any:
+def _apply_restore(pager: "Pager", args: dict, applied: "Applied") -> Any:
     _check_restore(pager.s, args)
     pager.restore(pager.s.pages[args["page"]], "operator")
     return {"page": args["page"]}
@@ -131,8 +132,8 @@ def _check_compact(s: "Session", args: dict) -> None:
     return None
 
 
-def _apply_compact(pager: "Pager", args: dict, forced: list) -> Any:
-    forced.append((None, "compact"))
+def _apply_compact(pager: "Pager", args: dict, applied: "Applied") -> Any:
+    applied.request_compact()
     return {"session": pager.s.id}
 
 
@@ -179,7 +180,7 @@ def register_command(spec: CommandSpec) -> None:
 
 
 # ---- cooperative commands (issued by the model through phantom tools or cleanup tags; also usable by operators) ----
-def _apply_release(pager: "Pager", args: dict, forced: list) -> Any:
+def _apply_release(pager: "Pager", args: dict, applied: "Applied") -> Any:
     s = pager.s
     _check_evict(s, {**args, "source": None})
     page = s.pages[args["page"]]
@@ -196,7 +197,7 @@ def _check_fault_in(s: "Session", args: dict) -> None:
         raise CommandError(f"page {p.id} is not evicted by pichay ({p.state.value})")
 
 
-def _apply_fault_in(pager: "Pager", args: dict, forced: list) -> Any:
+def _apply_fault_in(pager: "Pager", args: dict, applied: "Applied") -> Any:
     s = pager.s
     _check_fault_in(s, args)
     page = s.pages[args["page"]]
@@ -214,10 +215,10 @@ def _check_collapse(s: "Session", args: dict) -> None:
     collapse.validate(s, args)
 
 
-def _apply_collapse(pager: "Pager", args: dict, forced: list) -> Any:
+def _apply_collapse(pager: "Pager", args: dict, applied: "Applied") -> Any:
     from ..paging import collapse
 
-    return collapse.apply(pager, args, forced)
+    return collapse.apply(pager, args)
 
 
 for _spec in (

@@ -12,6 +12,7 @@ import orjson
 
 from .. import events as ev
 from ..model.blocks import short_id
+from ..commands.queue import CommandQueue
 from ..commands.registry import COMMANDS
 from ..errors import CommandError
 from ..cooperative.phantom import place_splice
@@ -25,7 +26,8 @@ from ..ingest.identity import (agent_signature, client_label, client_session_key
 from ..paging.outbound import build_outbound, pressure_note
 from ..model.pages import Kind
 from ..paging.pager import Pager
-from ..paging.policy import PolicyContext, make_policy
+from ..paging.policies import make_policy
+from ..paging.policy import PolicyContext
 from ..session.session import Session
 from ..session.spill import SessionTable
 from ..model.backing_store import BackingStore, MemoryStore
@@ -71,6 +73,7 @@ class Engine(CooperativeMixin, StateMixin):
         self.failures = 0
         self.touched: set[str] = set()      # sessions changed since the last checkpoint
         self.on_change: Callable[[], None] | None = None   # e.g. a persistent store's checkpoint
+        self.commands = CommandQueue(self._emit, self._changed)
 
     # ---- events ----
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -212,17 +215,17 @@ class Engine(CooperativeMixin, StateMixin):
             pager.detect_faults(new_results, messages, req, self._now)
             note = None
             if self.config.mode == "page":
-                forced = self._apply_pending(s, pager)
+                applied = self.commands.apply_pending(s, pager)
                 tokens = self._estimate(s)
                 self._set_zone(s, tokens)
-                compact = any(p is None for p, _ in forced)
+                compact = applied.compact
                 ctx = PolicyContext(current_turn=s.turn, zone=s.zone, tokens=tokens, window=self.config.zones.window,
                                     age_threshold=self.config.age_threshold, min_size=self.config.min_size,
                                     args=dict(self.config.policy_args), force=compact, session=s,
                                     request_no=req)
                 run_policy = compact or not self.config.gate_on_pressure or s.zone in ("involuntary", "aggressive")
                 pager.sweep(self.policy if run_policy else _NoPolicy(), ctx, messages, self._now, req,
-                            forced=[(p, r) for p, r in forced if p is not None])
+                            forced=applied.evictions)
                 tokens = self._estimate(s)
                 self._set_zone(s, tokens)
                 if self.config.advisory_note and s.zone != "normal":
@@ -276,20 +279,6 @@ class Engine(CooperativeMixin, StateMixin):
             old, s.zone = s.zone, zone
             self._emit(ev.ZONE_CHANGED, s, {"old": old, "new": zone, "tokens": tokens})
 
-    def _apply_pending(self, s: Session, pager: Pager) -> list:
-        forced: list = []
-        pending, s.pending = s.pending, []
-        for cmd in pending:
-            spec = COMMANDS[cmd["command"]]
-            try:
-                result = spec.apply(pager, cmd, forced)
-                self._emit(ev.COMMAND_APPLIED, s, {"command": cmd["command"], "args": cmd, "ok": True,
-                                                   "result": result})
-            except CommandError as e:
-                self._emit(ev.COMMAND_APPLIED, s, {"command": cmd["command"], "args": cmd, "ok": False,
-                                                   "error": str(e)})
-        return forced
-
     # ---- responses ----
     def handle_response(self, session_id: str, response: ResponseSummary, now: float | None = None) -> list[Event]:
         self.sessions.leave(session_id)          # first, so no failure below can leave the session pinned in RAM
@@ -331,15 +320,8 @@ class Engine(CooperativeMixin, StateMixin):
 
     def queue(self, s: Session, name: str, **args: Any) -> dict[str, Any]:
         """Validate a command against the session now and queue it for the next request."""
-        spec = COMMANDS[name]
-        args = {k: v for k, v in args.items() if v is not None}
-        spec.validate(s, args)
-        entry = {"command": name, **args, "session": s.id}
-        s.pending.append(entry)
-        self._emit(ev.COMMAND_QUEUED, s, {"command": name, "args": entry})
-        self._changed()
-        return {"ok": True, "queued": True, "command": name, "session": s.id, "page": args.get("page"),
-                "applies": "at the next request of this session"}
+        return self.commands.queue(s, name, **args)
+
 
 class _NoPolicy:
     name = "none"

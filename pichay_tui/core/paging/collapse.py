@@ -53,7 +53,8 @@ def validate(s: "Session", args: dict[str, Any]) -> None:
     span(s, first, last)
 
 
-def apply(pager, args: dict[str, Any], forced: list) -> Any:
+def apply(pager, args: dict[str, Any]) -> Any:
+    """Collapse turns FIRST..LAST now: the pages go COLLAPSED and the span joins this request's sweep batch."""
     s = pager.s
     first, last = int(args["first"]), int(args["last"])
     start, end = span(s, first, last)

@@ -4,7 +4,7 @@ All state changes go through Session.set_state so counters never drift; every ch
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import events as ev
 from ..model.blocks import content_hash, strip_cache_control
@@ -14,6 +14,9 @@ from .policy import Policy, PolicyContext
 from ..session.session import Fault, KeyHistory, Session
 from ..model.backing_store import BackingStore
 from ..model.tool_classes import KEEP, tool_class
+
+if TYPE_CHECKING:
+    from ..commands.queue import ForcedEviction
 
 OUT_BY_US = (PageState.EVICTED, PageState.RELEASED, PageState.COLLAPSED)
 
@@ -194,14 +197,14 @@ class Pager:
                 and p.epoch == s.epoch and tool_class(p.tool, classes) != KEEP]
 
     def sweep(self, policy: Policy, ctx: PolicyContext, messages: list[dict], now: float, request_no: int,
-              forced: list[tuple[Page, str]] = ()) -> dict[str, Any] | None:
+              forced: Iterable[ForcedEviction] = ()) -> dict[str, Any] | None:
         """One batch of evictions for this request; reports the predicted cache invalidation."""
         s = self.s
         changed: list[Page] = []
         first_pos = None
-        for page, reason in forced:
-            self.evict(page, messages, reason, now, request_no)
-            changed.append(page)
+        for f in forced:
+            self.evict(f.page, messages, f.reason, now, request_no)
+            changed.append(f.page)
         for page in policy.select(ctx, self.candidates()):
             kh = s.keys.get(page.key) if page.key else None
             if kh is not None and kh.pin_hash == page.content_hash and kh.latest == page.id and s.config.fault_pinning:

@@ -1,4 +1,7 @@
-"""Eviction policies behind one interface; the engine enforces the invariants, a policy only ranks candidates.
+"""The eviction-policy interface: the engine enforces the invariants, a policy only ranks candidates.
+
+The policies themselves and the registry by name live in `paging.policies` (which imports this module, never the
+reverse).
 
 Invariants a policy cannot break (the sweep filters first): never the last user turn, never pinned or error results,
 never a page that is not resident.
@@ -6,7 +9,7 @@ never a page that is not resident.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Iterable, Protocol
 
 from ..model.pages import Page
 
@@ -38,36 +41,3 @@ class Policy(Protocol):
     def select(self, ctx: PolicyContext, candidates: Iterable[Page]) -> list[Page]:
         """Pages to evict now, from candidates that already satisfy the invariants."""
         ...
-
-
-class FifoAgePolicy:
-    """The paper's baseline: evict tool results at least τ user turns old and at least min_size bytes.
-
-    In the aggressive zone the thresholds relax (τ halved, size halved), as the paper's zones describe.
-    """
-
-    name = "fifo"
-
-    def select(self, ctx: PolicyContext, candidates: Iterable[Page]) -> list[Page]:
-        tau, size = ctx.age_threshold, ctx.min_size
-        if ctx.zone == "aggressive":
-            tau, size = max(1, tau // 2), size // 2
-        if ctx.force:
-            tau = 1
-        return [p for p in candidates if ctx.effective_age(p) >= tau and p.bytes >= size]
-
-
-POLICIES: dict[str, Callable[[], Policy]] = {"fifo": FifoAgePolicy}
-
-
-def register_policy(name: str, factory: Callable[[], Policy]) -> None:
-    POLICIES[name] = factory
-
-
-def make_policy(name: str) -> Policy:
-    if name not in POLICIES:
-        from . import policies  # noqa: F401  - registers the policy lab (lru, working_set, cost_aware, ...)
-    try:
-        return POLICIES[name]()
-    except KeyError:
-        raise ValueError(f"unknown policy {name!r}; known: {', '.join(sorted(POLICIES))}") from None

@@ -12,7 +12,8 @@ from dataclasses import replace
 from typing import Iterable
 
 from ...model.pages import Page
-from ..policy import FifoAgePolicy, PolicyContext
+from ..policy import PolicyContext
+from .fifo import FifoAgePolicy
 from ._common import arg
 
 

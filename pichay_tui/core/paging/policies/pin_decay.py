@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from ...model.pages import Page
-from ..policy import FifoAgePolicy, PolicyContext
+from ..policy import PolicyContext
+from .fifo import FifoAgePolicy
 from ._common import AccessTracker, arg, release_fault_pin
 
 
