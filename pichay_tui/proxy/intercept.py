@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..core.errors import CommandError
+from .intercept_events import InterceptChanged, RequestDropped, RequestHeld, RequestReleased
 from .streaming import wait_disconnect
 
 DEFAULT_TIMEOUT = 300.0
 NEW_SESSION = "new session"
 
-# event kinds pushed to /_pichay/events subscribers (proxy-level, never recorded by the core)
-REQUEST_HELD = "request_held"          # data: id, session, path, messages
-REQUEST_RELEASED = "request_released"  # data: id, session, path, messages, reason ("operator"|"all"|"off"|"timeout"|"shutdown"), waited_s
-REQUEST_DROPPED = "request_dropped"    # data: same, reason "disconnected"
-INTERCEPT_CHANGED = "intercept_changed"  # data: enabled
+# event kinds pushed to /_pichay/events subscribers (proxy-level, never recorded by the core); payloads in intercept_events
+REQUEST_HELD = RequestHeld.KIND
+REQUEST_RELEASED = RequestReleased.KIND
+REQUEST_DROPPED = RequestDropped.KIND
+INTERCEPT_CHANGED = InterceptChanged.KIND
 
 COMMANDS: dict[str, str] = {
     "intercept.toggle": "turn intercept mode on or off (held requests are released when it goes off)",
