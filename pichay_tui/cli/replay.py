@@ -280,7 +280,7 @@ def replay_controller(source, config=None, frame: int = 0):
 
 def build_replay_app(file: str, config=None, frame: int = 0, source=None):
     """The replay TUI exactly as `pichay-tui replay` runs it (tests and `screenshots` use this factory too)."""
-    from ..ui.replay_screen import ReplayApp
+    from ..ui.replay import ReplayApp
 
     source = source if source is not None else open_source(file)
     return ReplayApp(replay_controller(source, config, frame), label=str(source.path or file))

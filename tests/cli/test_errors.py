@@ -17,7 +17,7 @@ from pty_term import Term, command_env, pichay_tui
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_sessions"
 
-BREAK_REPLAY_STATUS = ("import pichay_tui.ui.replay_screen as m\n"
+BREAK_REPLAY_STATUS = ("import pichay_tui.ui.replay.host as m\n"
                        "def boom(self): raise RuntimeError('injected failure\\nsecond line')\n"
                        "m.ReplayHost.status_line = boom\n")
 BREAK_ANALYZE = ("import pichay_tui.core.lab.analysis as m\n"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..model.pages import Kind, Page, PageState, PinReason
 from ..errors import CommandError
+from ..paging.eligibility import would_compact
 
 if TYPE_CHECKING:
     from ..paging.pager import Pager
@@ -151,8 +152,8 @@ COMMANDS: dict[str, CommandSpec] = {c.name: c for c in (
 
 def pending_by_page(s: "Session") -> dict[str, str]:
     """Each page's queued operator command, as the page table shows it. Page commands mark their page; a queued
-    session.compact marks the pages it is expected to evict (resident, unpinned, non-error results older than the last
-    turn and at least min_size bytes, not due for a fault pin); a queued session.collapse marks the turns' results."""
+    session.compact marks the pages it is expected to evict (`eligibility.would_compact`); a queued session.collapse
+    marks the turns' results."""
     out: dict[str, str] = {}
     for c in s.pending:
         name = c.get("command")
@@ -160,9 +161,7 @@ def pending_by_page(s: "Session") -> dict[str, str]:
             out.setdefault(c["page"], name)
         elif name == "session.compact":
             for p in s.resident_results.values():
-                kh = s.keys.get(p.key) if p.key else None
-                if p.state is PageState.RESIDENT and not p.is_error and p.turn < s.turn and p.msg_index >= 0 \
-                        and p.bytes >= s.config.min_size and not (kh is not None and kh.pin_hash == p.content_hash):
+                if would_compact(s, p):
                     out.setdefault(p.id, name)
         elif name == "session.collapse":
             try:

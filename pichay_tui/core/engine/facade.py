@@ -66,6 +66,7 @@ class Engine(CooperativeMixin, StateMixin):
         self._by_client: dict[str, list[str]] = {}
         self._signatures: dict[tuple[bytes, tuple[str, ...]], str] = {}    # see _signature
         self._subscribers: list[Callable[[Event], None]] = []
+        self._request_hooks: list[Callable[[dict[str, Any], RequestResult], None]] = []
         self._seq = 0
         self._collect: list[Event] | None = None
         self._now = 0.0
@@ -79,6 +80,11 @@ class Engine(CooperativeMixin, StateMixin):
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def on_request(self, callback: Callable[[dict[str, Any], "RequestResult"], None]) -> Callable[[], None]:
+        """`callback(client body, result)` after each paged (non-side) request; returns an unsubscribe function."""
+        self._request_hooks.append(callback)
+        return lambda: self._request_hooks.remove(callback) if callback in self._request_hooks else None
 
     def _emit(self, kind: str, session: Session | None, data: dict[str, Any]) -> None:
         self._seq += 1
@@ -246,8 +252,11 @@ class Engine(CooperativeMixin, StateMixin):
                                              "changed": outbound is not body, "path": path,
                                              "model": body.get("model") if isinstance(body.get("model"), str) else ""})
             self._changed()
-            return RequestResult(s.id, outbound, outbound is not body, collected, req,
-                                 tokens_in=tokens_in, tokens_out=tokens_out)
+            result = RequestResult(s.id, outbound, outbound is not body, collected, req,
+                                   tokens_in=tokens_in, tokens_out=tokens_out)
+            for cb in list(self._request_hooks):
+                cb(body, result)
+            return result
         finally:
             self._collect = None
 

@@ -1,13 +1,14 @@
 """Per-request turn records (client view vs model view, predicted and observed cache cost) and page content lookup.
 
-`TurnLog` is built from events only, so a replay that re-emits events gets the same turn diffs. `BodyTap` keeps the
-latest client body and outbound body per session (live only) so page detail can show resident content.
+`TurnLog` is built from events only, so a replay that re-emits events gets the same turn diffs. `PageContent` shows a
+page from the latest client body and outbound body of its session; `BodyTap` is the live one (it keeps those bodies
+from the engine's request hook), the replay screen has its own.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .. import events as ev
 
@@ -125,23 +126,21 @@ def _block_text(block: Any) -> str:
     return json.dumps({k: v for k, v in block.items() if k != "cache_control"}, indent=1)
 
 
-class BodyTap:
-    """Wraps an engine's handle_request to keep the newest (client body, outbound body) per session."""
+class PageContent:
+    """A page's original content and what the model sees now, from the newest (client body, outbound body) of its
+    session; where those bodies and the engine come from is the caller's (live: the request hook; replay: frames)."""
 
-    def __init__(self, engine: Any, wrap: bool = True) -> None:
-        self.last: dict[str, tuple[dict, dict]] = {}
-        self.engine = engine
-        if not wrap:
-            return
-        inner = engine.handle_request
+    def __init__(self, engine: Callable[[], Any], bodies: Callable[[], dict[str, tuple[dict, dict]]]) -> None:
+        self._engine, self._bodies = engine, bodies
 
-        def handle_request(body, headers=None, *a, **kw):
-            result = inner(body, headers, *a, **kw)
-            if result.session_id:
-                self.last[result.session_id] = (body, result.outbound)
-            return result
+    @property
+    def engine(self) -> Any:
+        return self._engine()
 
-        engine.handle_request = handle_request
+    @property
+    def last(self) -> dict[str, tuple[dict, dict]]:
+        """Session id -> (client body, outbound body) of its newest request."""
+        return self._bodies()
 
     def _at(self, body: dict, page: Any) -> Any:
         if page.msg_index < 0:
@@ -180,3 +179,16 @@ class BodyTap:
         if not original:
             original = "(content not held: it arrived before the TUI attached or was cleared by the client)"
         return original, now
+
+
+class BodyTap(PageContent):
+    """Live page content: keeps the newest (client body, outbound body) per session through `engine.on_request`."""
+
+    def __init__(self, engine: Any) -> None:
+        self.bodies: dict[str, tuple[dict, dict]] = {}
+        super().__init__(lambda: engine, lambda: self.bodies)
+        self.unsubscribe = engine.on_request(self._keep)
+
+    def _keep(self, body: dict, result: Any) -> None:
+        if result.session_id:
+            self.bodies[result.session_id] = (body, result.outbound)

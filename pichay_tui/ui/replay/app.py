@@ -1,31 +1,21 @@
-"""Replay mode: the live app and screens, driven by a core ReplayController instead of a proxy.
-
-The controller is wrapped as a `Host` (the app's existing infrastructure slot), so the live key bindings for
-pause/step/speed drive playback; a timeline bar marks evictions (e), faults (F) and zone changes (z). Jumping back
-restores an engine snapshot: the view model is pointed at the restored engine and rebuilt.
-
-Keys: space play/pause · n or → one frame · ← one frame back · ] / [ next / previous marker · home / end · + / − speed
-· P policy comparison for this recording (worker thread). Operator commands (evict, pin, …) are recorded into the
-replay at the current frame, so going back and forward recomputes them exactly. The turn diff follows the current frame.
-"""
+"""The replay app: the live app driven by a ReplayController; operator commands are recorded into the replay, and
+P compares every policy on the recording in a worker thread."""
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 from textual import on
 from textual.binding import Binding
-from textual.widgets import Static
 
-from ..core.errors import CommandError
-from ..core.recording.controller import ReplayController
-from ..core.view.turndiff import BodyTap
-from .widgets.header import policy_label
-from .app import PichayApp
-from .messages import HostStatus
-from .screens.compare import CompareProgress, CompareReady, CompareScreen, CompareState
-from .screens.main import MainScreen
+from ...core.errors import CommandError
+from ...core.recording.controller import ReplayController
+from ..app import PichayApp
+from ..screens.compare import CompareProgress, CompareReady, CompareScreen, CompareState
+from ..widgets.header import policy_label
+from .host import ReplayHost
+from .screen import ReplayScreen
+from .tap import ReplayBodies
 
 REPLAY_BINDINGS = [
     Binding("right", "replay_step", "Step", id="replay.step", tooltip="apply the next frame (API call)"),
@@ -42,136 +32,6 @@ REPLAY_BINDINGS = [
 ]
 
 
-class ReplayTap(BodyTap):
-    """Page content in a replay: the client body of the session's latest applied frame and what went upstream for it
-    (kept when the replayer keeps outbound bodies), always from the controller's current engine."""
-
-    def __init__(self, controller: ReplayController) -> None:
-        self.controller = controller
-        super().__init__(controller.engine, wrap=False)
-
-    @property
-    def engine(self) -> Any:
-        return self.controller.engine
-
-    @engine.setter
-    def engine(self, _: Any) -> None:
-        pass
-
-    @property
-    def last(self) -> dict[str, tuple[dict, dict]]:
-        rp = self.controller.replayer
-        out: dict[str, tuple[dict, dict]] = {}
-        for i in range(rp.position - 1, -1, -1):
-            r = rp.results.get(i)
-            if r is not None and r.session_id and r.session_id not in out:
-                out[r.session_id] = (rp.frames[i].exchange.body, r.outbound or {})
-        return out
-
-    @last.setter
-    def last(self, _: Any) -> None:
-        pass
-
-
-class ReplayHost:
-    """Adapts a ReplayController to the app's Host interface (run/stop/url/status_line + demo controls)."""
-
-    controllable = True
-    url = ""
-
-    def __init__(self, controller: ReplayController, label: str = "") -> None:
-        self.c, self.label = controller, label
-        self._stop = False
-        self.app: Any = None
-
-    async def run(self, app: Any) -> None:
-        self.app = app
-        app.post_message(HostStatus(self.status_line(), "status"))
-        period = 0.05
-        while not self._stop:
-            await asyncio.sleep(period)
-            if self.c.tick(period):
-                app.moved()
-
-    async def stop(self) -> None:
-        self._stop = True
-
-    def status_line(self) -> str:
-        state = "playing" if self.c.playing else "paused"
-        return f"replay {self.label} · frame {self.c.position}/{self.c.total} · {state} {self.c.speed:g} fps"
-
-    def toggle_pause(self) -> None:
-        self.c.toggle()
-        self._status()
-
-    def step_once(self) -> None:
-        self.c.pause()
-        self.c.step()
-        self.app.moved()
-
-    def set_speed(self, factor: float) -> None:
-        self.c.faster() if factor > 1 else self.c.slower()
-        self._status()
-
-    def _status(self) -> None:
-        if self.app is not None:
-            self.app.post_message(HostStatus(self.status_line(), "status"))
-
-
-TIMELINE_STYLE = {"e": "dark_orange", "F": "bold red", "z": "yellow", "▲": "bold #f0c674"}
-
-
-class ReplayScreen(MainScreen):
-    """The live screen plus a timeline bar."""
-
-    SHORT, TINY = 34, 26   # the timeline takes two rows: at 80×24 the fault/pin row gives way to 8+ page rows
-
-    def compose(self):
-        from textual.widgets import Footer
-
-        for widget in super().compose():
-            if isinstance(widget, Footer):              # the timeline sits above the footer, not over it
-                bar = Static("", id="replay-timeline")
-                bar.styles.height = 2
-                yield bar
-            yield widget
-
-    def on_mount(self) -> None:
-        from .widgets.header import HeaderBar
-
-        # Textual runs MainScreen.on_mount after this one (handlers run per class of the MRO): calling it here too
-        # set the pane titles twice, the second time behind the title cache, so they lost their counts
-        from .widgets.gauge import MemoryGauge
-
-        self.query_one(HeaderBar).offline = ""
-        self.query_one(MemoryGauge).empty_text = "frame 0: no request applied yet — → steps to the first one"
-        self.call_after_refresh(self.app.moved)       # the timeline and status from frame 0 on, at the real width
-
-    def on_resize(self) -> None:
-        if self.ready:
-            self.show_timeline(self.app.controller, self.app.host.status_line())
-
-    def show_timeline(self, controller: ReplayController, status: str) -> None:
-        from rich.text import Text
-
-        bar = self.query_one("#replay-timeline", Static)
-        width = max(10, (self.size.width or 80) - 4)
-        line = Text()
-        for ch in controller.timeline(width):
-            line.append(ch, style=TIMELINE_STYLE.get(ch, "grey35"))
-        line.append("\n")
-        line.append(status, style="grey70")
-        line.append("   e evict", style="dark_orange")
-        line.append(" · ", style="grey42")
-        line.append("F fault", style="bold red")
-        line.append(" · ", style="grey42")
-        line.append("z zone", style="yellow")
-        line.append(" · ", style="grey42")
-        line.append("▲ here", style="bold #f0c674")
-        line.append("   → ← step · [ ] marks · space play", style="grey50")
-        bar.update(line)
-
-
 class ReplayApp(PichayApp):
     BINDINGS = PichayApp.BINDINGS + REPLAY_BINDINGS
     TITLE = "pichay-tui · replay"
@@ -179,9 +39,9 @@ class ReplayApp(PichayApp):
     def __init__(self, controller: ReplayController, label: str = "", **kw: Any) -> None:
         self.controller = controller
         self.compare: CompareState | None = None
-        kw.setdefault("tap", ReplayTap(controller))
+        kw.setdefault("tap", ReplayBodies(controller))
         super().__init__(controller.engine, host=ReplayHost(controller, label), **kw)
-        from ..core.lab.spend import SpendMeter, usage_is_ours
+        from ...core.lab.spend import SpendMeter, usage_is_ours
 
         ours = usage_is_ours(controller.replayer.source, controller.replayer.config)
         self.vm.observed_usage_is_ours = ours           # else recorded usage billed other bytes: dollars are modelled
@@ -209,7 +69,7 @@ class ReplayApp(PichayApp):
                 self.vm.feed(e)
 
     def moved(self) -> None:
-        from .screens.turndiff import TurnDiffScreen
+        from ..screens.turndiff import TurnDiffScreen
 
         self.refresh_view(force=True)
         for s in self.screen_stack:
@@ -253,7 +113,7 @@ class ReplayApp(PichayApp):
     # ---- policy comparison ----
     def action_replay_compare(self) -> None:
         if self.compare is None:
-            from ..cli.replay import DEFAULT_COMPARE
+            from ...cli.replay import DEFAULT_COMPARE
 
             rp = self.controller.replayer
             primary = rp.config.policy
@@ -264,8 +124,8 @@ class ReplayApp(PichayApp):
 
     def _compare_job(self) -> None:
         """Worker thread: the same comparison as `analyze --compare`, on fresh engines; results go up as messages."""
-        from ..cli.replay import COMPARE_HEADERS, compare_rows
-        from ..core.lab.analysis import analyze, frames_to_process
+        from ...cli.replay import COMPARE_HEADERS, compare_rows
+        from ...core.lab.analysis import analyze, frames_to_process
 
         state = self.compare
         rp = self.controller.replayer
@@ -308,4 +168,3 @@ class ReplayApp(PichayApp):
         self.controller.pause()
         (self.controller.next_marker() if direction > 0 else self.controller.prev_marker())
         self.moved()
-
