@@ -14,7 +14,7 @@ import orjson
 
 
 from .. import __version__
-from ..core.recording import records as rec
+from ..core import recording as rec
 from ..core.events import Event
 from ..core.model.exchange import ResponseSummary
 from ..core.wire.jsonpieces import dumps_in_pieces

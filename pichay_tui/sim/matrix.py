@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from ..core.recording import records as rec
+from ..core import recording as rec
 from .answers import answer_line
 from .claude_cli import ClaudeRun
 from .clients import Client, run_client

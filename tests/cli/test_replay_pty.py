@@ -128,7 +128,7 @@ def test_replay_full_story_on_the_coding_sample(tmp_path):
 
 def _version(src: Path, dst: Path, version: int) -> Path:
     """The coding sample written as format `version` (1: every body whole; 0: pre-release header and fields)."""
-    from pichay_tui.core.recording import records as rec
+    from pichay_tui.core import recording as rec
 
     out, bases = [], {}
     for r in rec.iter_records(src):

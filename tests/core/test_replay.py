@@ -6,7 +6,7 @@ import random
 import pytest
 
 from pichay_tui.core.model.config import PagerConfig
-from pichay_tui.core.recording.records import RecordedRequest, read_recording
+from pichay_tui.core.recording.reader import RecordedRequest, read_recording
 from pichay_tui.core.recording.replayer import Replayer, materialize
 from pichay_tui.core.recording.controller import ReplayController
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from pichay_tui.core.engine.facade import Engine
-from pichay_tui.core.recording import records as rec
+from pichay_tui.core import recording as rec
 from pichay_tui.core.recording.replayer import Replayer
 from pichay_tui.core.recording.sources import load_source, materialize
 

@@ -5,7 +5,7 @@ import httpx
 import orjson
 import pytest
 
-from pichay_tui.core.recording import records as rec
+from pichay_tui.core import recording as rec
 from pichay_tui.core.model.config import PagerConfig
 from pichay_tui.core.engine.facade import Engine
 from pichay_tui.sim.agent import SimulatedAgent

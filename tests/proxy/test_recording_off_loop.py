@@ -8,7 +8,7 @@ import threading
 import httpx
 import orjson
 
-from pichay_tui.core.recording import records as rec
+from pichay_tui.core import recording as rec
 from pichay_tui.proxy import app as app_module
 from pichay_tui.sim.tool_defs import TOOLS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from pichay_tui.core.recording import records as rec
+from pichay_tui.core import recording as rec
 from pichay_tui.core.lab.synthetic import Conversation
 from serve_cmd import run_to_exit, start_serve
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pichay_tui.core.recording import records as rec
+from pichay_tui.core import recording as rec
 from pichay_tui.core.model.exchange import ResponseSummary
 from pichay_tui.sim.agent import SimulatedAgent
 from pichay_tui.sim.answers import answer_line

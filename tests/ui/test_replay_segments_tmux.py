@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tmux_session import pichay, tmux, wait_file  # noqa: F401 - tmux is a fixture
 
-from pichay_tui.core.recording import records as rec
+from pichay_tui.core import recording as rec
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_sessions" / "coding.jsonl"
 

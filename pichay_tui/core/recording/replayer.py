@@ -2,105 +2,35 @@
 
 A frame is one client request to the Messages API plus whatever the live engine saw before the next request:
 the responses that arrived and the operator commands accepted in between — in the recorded order, through the same
-`Engine.handle_request` / `handle_response` / `command` calls the proxy makes live. The clock is the recorded one
+engine calls the proxy makes live (drive.Driver, the loop `recording.replay` uses too). The clock is the recorded one
 (`now=` the record's timestamp), so a replay is deterministic.
 
 Going back is exact: the replayer keeps deep-copied engine snapshots every `snapshot_every` frames and recomputes
 forward from the nearest one (snapshots are taken with subscribers detached and restored as fresh copies).
 
-Inputs: our recordings (`core/recording/records.py`, any format version — the reader migrates) and the importers' formats
+Inputs: our recordings (`core/recording/reader.py` reads any format version: it migrates) and the importers' formats
 (reference-proxy logs, Claude Code transcripts). Imported formats have no tool definitions, so their requests are
 replayed with `side=False` (otherwise every request would look like a tool-less side request).
 """
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any, Callable
-
-import orjson
 
 from ..model.config import PagerConfig
 from ..engine.facade import Engine
 from ..events import Event
-from .records import follow_session
+from .drive import Driver
+from .frames import FrameResult, ReplayClock, messages_size, outbound_size
 from ..model.exchange import ResponseSummary
 from ..model.tokens import TokenCounter
 from .sources import (Frame, OperatorCommand, ReplaySource, frames_from_exchanges, frames_from_recording, load_source,
                       materialize)
 
-# sources are re-exported: callers read frames and replay them through one import
+# sources and frames are re-exported: callers read frames and replay them through one import
 __all__ = ["Frame", "FrameResult", "OperatorCommand", "ReplayClock", "ReplaySource", "Replayer",
            "frames_from_exchanges", "frames_from_recording", "load_source", "materialize", "messages_size",
            "outbound_size"]
-
-
-class ReplayClock:
-    """The engine's clock during replay: the timestamp of the step being applied."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass(slots=True)
-class FrameResult:
-    """What one frame did: the session it hit, what was sent, sizes before/after, the events it caused."""
-
-    index: int
-    session_id: str
-    request_no: int
-    side: bool
-    ts: float
-    tokens_in: int
-    tokens_out: int
-    bytes_in: int
-    bytes_out: int
-    changed: bool
-    events: list[Event]
-    usage: dict[str, int]
-    outbound: dict[str, Any] | None = None
-    turn: int = 0                                     # the session's user turn after this request
-
-    def summary(self) -> dict[str, Any]:
-        return {"index": self.index, "session": self.session_id, "request_no": self.request_no, "side": self.side,
-                "ts": self.ts, "tokens_in": self.tokens_in, "tokens_out": self.tokens_out,
-                "bytes_in": self.bytes_in, "bytes_out": self.bytes_out, "changed": self.changed,
-                "usage": self.usage, "turn": self.turn, "events": [e.kind for e in self.events]}
-
-
-def messages_size(body: dict[str, Any]) -> int:
-    return len(orjson.dumps(body.get("messages") or []))
-
-
-def outbound_size(body: dict[str, Any], outbound: dict[str, Any], before: int,
-                  cache: dict[int, tuple[Any, int]] | None = None) -> int:
-    """Size of the outbound messages, re-serialising only the messages the engine replaced (it shares the rest).
-
-    `cache` maps id(rebuilt message) -> (message, size delta): the engine reuses a rebuilt old message object until
-    one of its pages changes, and the client's copy of an old message does not change, so the delta is stable.
-    """
-    if outbound is body:
-        return before
-    src, dst = body.get("messages") or [], outbound.get("messages") or []
-    if len(src) != len(dst):
-        return len(orjson.dumps(dst))
-    size = before
-    for a, b in zip(src, dst):
-        if a is not b:
-            hit = cache.get(id(b)) if cache is not None else None
-            if hit is not None and hit[0] is b:
-                size += hit[1]
-                continue
-            delta = len(orjson.dumps(b)) - len(orjson.dumps(a))
-            if cache is not None:
-                if len(cache) > 100_000:
-                    cache.clear()
-                cache[id(b)] = (b, delta)
-            size += delta
-    return size
 
 
 class Replayer:
@@ -248,31 +178,21 @@ class Replayer:
     def _apply(self, frame: Frame) -> FrameResult:
         ex = frame.exchange
         eng = self.engine
-        self.clock.now = ex.ts
+        driver = Driver(eng, self._sids, self._renamed, self.clock)
         collected: list[Event] = []
         unsub = eng.subscribe(collected.append)
         try:
-            r = eng.handle_request(ex.body, ex.headers, ex.path, now=ex.ts, side=frame.side)
-            self._sids[frame.index] = r.session_id
-            if frame.label:
-                self._renamed[frame.label] = r.session_id
+            r = driver.request(frame.index, ex, frame.side, frame.label)
             usage: dict[str, int] = {}
             for kind, item in frame.after:
                 if kind == "response":
                     idx, summary, ts = item
-                    sid = self._sids.pop(idx, "")
-                    if sid:
-                        self.clock.now = ts or ex.ts
-                        summary = self._rescale(idx, summary, r.tokens_out if idx == frame.index else None)
-                        eng.handle_response(sid, summary, now=ts or ex.ts)
-                        if idx == frame.index:
-                            usage = dict(summary.usage)
+                    sent = r.tokens_out if idx == frame.index else None
+                    applied = driver.response(idx, summary, ts or ex.ts, lambda s: self._rescale(idx, s, sent))
+                    if applied is not None and idx == frame.index:
+                        usage = dict(applied.usage)
                 else:
-                    self.clock.now = item.ts or ex.ts
-                    try:
-                        eng.apply_recorded(item.command, follow_session(item.args, self._renamed))
-                    except Exception:  # noqa: BLE001 - a command that no longer validates is skipped, as live
-                        pass
+                    driver.command(item.command, item.args, item.ts or ex.ts)
             for item in self.operator.get(frame.index, ()):
                 self._command(item, ex.ts)
         finally:
@@ -286,4 +206,3 @@ class Replayer:
                            before, after, r.changed, collected, usage,
                            r.outbound if self.keep_outbound else None,
                            eng.sessions[r.session_id].turn if r.session_id in eng.sessions else 0)
-

@@ -72,7 +72,7 @@ def frames_from_exchanges(exchanges: Iterable[Exchange] | dict[str, list[Exchang
 def frames_from_recording(path: str | Path, warnings: list[str] | None = None
                           ) -> tuple[list[Frame], dict[str, Any]]:
     """Frames of a pichay recording: the requests the live engine processed, with what followed each in order."""
-    from .records import RecordedCommand, RecordedRequest, RecordedResponse, read_header, read_recording
+    from .reader import RecordedCommand, RecordedRequest, RecordedResponse, read_header, read_recording
 
     frames: list[Frame] = []
     by_id: dict[int, int] = {}
