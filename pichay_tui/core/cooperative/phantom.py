@@ -12,7 +12,7 @@ from ..errors import CommandError
 from ..model.pages import Kind, Page, PageState
 
 if TYPE_CHECKING:
-    from ..engine.facade import Engine
+    from .service import Cooperation
     from ..session.session import Session
 
 PHANTOM_TOOL_DEFS: list[dict[str, Any]] = [
@@ -48,8 +48,10 @@ def resolve(s: "Session", entry: str, want_out: bool) -> list[Page]:
     return [p for p in hits if not p.state.is_out]
 
 
-def answer_phantom(eng: "Engine", s: "Session", call: dict[str, Any]) -> dict[str, Any]:
-    """Execute one phantom call; returns the tool_result block the proxy sends back upstream."""
+def answer_phantom(coop: "Cooperation", s: "Session", call: dict[str, Any]) -> dict[str, Any]:
+    """Execute one phantom call; returns the tool_result block the proxy sends back upstream.
+
+    `coop` queues the model's commands, reads the backing store and counts a memory_fault as a minor fault."""
     name, tid = call.get("name"), call.get("id")
     entries = (call.get("input") or {}).get("paths") or []
     if isinstance(entries, str):
@@ -66,18 +68,18 @@ def answer_phantom(eng: "Engine", s: "Session", call: dict[str, Any]) -> dict[st
         for page in pages:
             try:
                 if name == "memory_release":
-                    eng.queue(s, "page.release", page=page.id, source="model")
+                    coop.queue(s, "page.release", page=page.id, source="model")
                     lines.append(f"{page.id} ({page.tool} {page.address}): released from your next turn "
                                  f"({page.tokens:,} tokens)")
                 else:
-                    block = eng.store.get(page.content_hash)
+                    block = coop.store.get(page.content_hash)
                     if block is None:
                         lines.append(f"{page.id}: content not held; re-run {page.tool} {page.address}")
                         err = True
                         continue
-                    eng.queue(s, "page.fault_in", page=page.id, source="model")
+                    coop.queue(s, "page.fault_in", page=page.id, source="model")
                     if page.paged:                    # served now from the store; the in-place restore waits
-                        eng.minor_fault(s, page)      # (GC'd output coming back is a restore, not a fault)
+                        coop.minor_fault(s, page)      # (GC'd output coming back is a restore, not a fault)
                     if block.get("type", "tool_result") == "tool_result":
                         originals.append(block.get("content") or "")
                         text = result_text(block.get("content"))

@@ -80,19 +80,16 @@ class Replayer:
 
     def _snapshot(self) -> tuple[Engine, dict[int, str]]:
         eng = self.engine
-        subs, eng._subscribers = eng._subscribers, []
-        try:
+        with eng.bus.detached():
             memo = {id(self.counter): self.counter, id(self.config): self.config}
             return copy.deepcopy((eng, dict(self._sids), self.clock), memo)[:2]
-        finally:
-            eng._subscribers = subs
 
     def _restore(self, index: int) -> None:
         snap_eng, sids = self._snapshots[index]
         memo = {id(self.counter): self.counter, id(self.config): self.config}
         eng, self._sids = copy.deepcopy((snap_eng, sids), memo)
         self.clock = eng.clock
-        eng._subscribers = []
+        eng.bus.subscribers.clear()
         eng.subscribe(self._fanout)
         self.engine = eng
         self.position = index

@@ -16,9 +16,8 @@ class Checkpointer:
 
     def collect(self) -> dict[str, Any]:
         eng = self.engine
-        out: dict[str, Any] = {"engine": {"by_fp": [[k[0], k[1], v] for k, v in eng._by_fp.items()],
-                                          "by_client": eng._by_client, "side_requests": eng.side_requests,
-                                          "failures": eng.failures, "seq": eng._seq},
+        out: dict[str, Any] = {"engine": {**eng.directory.checkpoint_index(), "side_requests": eng.side_requests,
+                                          "failures": eng.failures, "seq": eng.bus.seq},
                                "sessions": []}
         for sid in sorted(eng.touched):
             s = eng.sessions.get(sid)
@@ -41,12 +40,11 @@ class Checkpointer:
         """Load a full store dump (engine index + every session's rows) into the engine."""
         eng = self.engine
         e = data.get("engine") or {}
-        eng._by_fp = {(a, b): v for a, b, v in e.get("by_fp", [])}
-        eng._by_client = {k: list(v) for k, v in (e.get("by_client") or {}).items()}
+        eng.directory.restore_index(e)
         eng.side_requests, eng.failures = e.get("side_requests", 0), e.get("failures", 0)
-        eng._seq = e.get("seq", 0)
+        eng.bus.seq = e.get("seq", 0)
         for sd in data.get("sessions", []):
             s = load_session(sd["meta"], sd["pages"], sd["faults"], sd["sweeps"], eng.config, eng.counter,
-                             eng._emit, eng.store)
+                             eng.bus.emit, eng.store)
             eng.sessions[s.id] = s
             self._faults[s.id], self._sweeps[s.id] = len(s.faults), len(s.sweeps)

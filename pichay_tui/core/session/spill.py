@@ -52,7 +52,7 @@ class SessionTable(dict):
             return None
         eng = self._engine
         s = load_session(rows["meta"], rows["pages"], rows["faults"], rows["sweeps"], eng.config, eng.counter,
-                         eng._emit, eng.store)
+                         eng.bus.emit, eng.store)
         del self.spilled[sid]
         dict.__setitem__(self, sid, s)
         self.restores += 1

@@ -1,7 +1,7 @@
-"""Engine methods for the cooperative protocol and trimming (a mixin, to keep engine.py about the request path)."""
+"""The cooperative protocol and outbound trimming, as one collaborator of the Engine (kept out of the request path)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import events as ev
 from .phantom import PHANTOM_TOOL_DEFS, answer_phantom, cleanup_to_commands
@@ -10,6 +10,14 @@ from ..paging.pager import Pager
 from ..model.pages import PageState
 from ..session.session import Session
 from ..paging.trimming import decide_stubbing, dedup_reminders, trim_tools
+from ..model.backing_store import BackingStore
+from ..model.config import PagerConfig
+from ..model.tokens import TokenCounter
+
+if TYPE_CHECKING:
+    from ..commands.queue import CommandQueue
+    from ..engine.bus import EventBus
+    from ..session.spill import SessionTable
 
 
 def has_handles(s: Session) -> bool:
@@ -17,10 +25,22 @@ def has_handles(s: Session) -> bool:
     return bool(s.stats.evictions or s.stats.gc or s.collapses)
 
 
-class CooperativeMixin:
+MODEL_OPERATIONS = ("model.phantom", "model.cleanup", "model.splice")   # recorded command names of the model's calls
+
+
+class Cooperation:
     """Phantom tool answers, cleanup operations, splices, recorded model operations, tool stubs, reminder dedup."""
 
-    def _outbound_tools(self, s: Session, body: dict[str, Any]) -> list[dict] | None:
+    def __init__(self, config: PagerConfig, store: BackingStore, counter: TokenCounter, bus: "EventBus",
+                 sessions: "SessionTable", commands: "CommandQueue") -> None:
+        self.config, self.store, self.counter, self.bus = config, store, counter, bus
+        self.sessions, self.commands = sessions, commands
+
+    def queue(self, s: Session, name: str, **args: Any) -> dict[str, Any]:
+        """Queue one of the model's commands (validated now, applied at the session's next request)."""
+        return self.commands.queue(s, name, **args)
+
+    def outbound_tools(self, s: Session, body: dict[str, Any]) -> list[dict] | None:
         """The client's tools (unused ones stubbed when trimming pays) plus our phantom tools, appended last."""
         tools = body.get("tools")
         if not tools:
@@ -31,7 +51,7 @@ class CooperativeMixin:
             tools, stubbed = trim_tools(s, tools)
             if stubbed != s.stubbed_tools:
                 restored = sorted(set(s.stubbed_tools) - set(stubbed))
-                self._emit(ev.SWEEP_APPLIED, s, {"changed_pages": [], "tools_stubbed": stubbed,
+                self.bus.emit(ev.SWEEP_APPLIED, s, {"changed_pages": [], "tools_stubbed": stubbed,
                                                  "tools_restored": restored, "first_changed_index": -1,
                                                  "predicted_invalidated_tokens": s.header_tokens + s.fen.total,
                                                  "tokens_saved": s.trim_estimate.get("tokens_saved_per_request", 0)})
@@ -48,14 +68,15 @@ class CooperativeMixin:
                 return list(tools) + extra
         return list(tools) if changed else None
 
-    def _offers_phantom_tools(self, body: dict[str, Any]) -> bool:
+    def offers_phantom_tools(self, body: dict[str, Any]) -> bool:
         """True when this request will carry our memory_release tool (cooperative on, the client sends tools and has
         no tool of that name itself), so the pressure note may name it."""
         tools = body.get("tools")
         return bool(self.config.cooperative and tools
                     and "memory_release" not in {t.get("name") for t in tools if isinstance(t, dict)})
 
-    def _dedup_reminders(self, s: Session, messages: list[dict]) -> None:
+    def dedup_reminders(self, s: Session, messages: list[dict]) -> None:
+        """Repeated system reminders are stubbed in the outbound view (the first copy stays)."""
         for (mi, bi), block in dedup_reminders(s, messages).items():
             ids = s._msg_pages[mi] if mi < len(s._msg_pages) else []
             page = s.pages.get(ids[bi]) if bi < len(ids) else None
@@ -74,12 +95,12 @@ class CooperativeMixin:
         if s is None:
             return [{"type": "tool_result", "tool_use_id": c.get("id"), "is_error": True,
                      "content": "pichay: unknown session"} for c in calls]
-        self._now = self.clock()
+        self.bus.tick()
         return [answer_phantom(self, s, c) for c in calls]
 
     def minor_fault(self, s: Session, page) -> None:
         """Count a fault served from the backing store (memory_fault) and link it to its eviction."""
-        Pager(s, self.store, self.counter, None, self._now).minor_fault(page)
+        Pager(s, self.store, self.counter, None, self.bus.now).minor_fault(page)
 
     def apply_cleanup(self, session_id: str, ops: list[Any]) -> list[dict[str, Any]]:
         """Queue the model's <memory_cleanup> operations; returns one result per operation (never raises)."""
@@ -87,19 +108,18 @@ class CooperativeMixin:
         out: list[dict[str, Any]] = []
         if s is None:
             return out
-        self._now = self.clock()
+        self.bus.tick()
         for op in ops:
             try:
                 for name, args in cleanup_to_commands(s, op):
-                    out.append(self.queue(s, name, **args))
+                    out.append(self.commands.queue(s, name, **args))
             except CommandError as e:
                 out.append({"ok": False, "op": op.op, "error": str(e)})
-                self._emit(ev.COMMAND_APPLIED, s, {"command": f"cleanup.{op.op}", "ok": False, "error": str(e)})
+                self.bus.emit(ev.COMMAND_APPLIED, s, {"command": f"cleanup.{op.op}", "ok": False, "error": str(e)})
         return out
 
     def apply_recorded(self, name: str, args: dict[str, Any]) -> Any:
-        """Re-apply a recorded command: an operator's named command or one of the model's cooperative calls."""
-        args = dict(args)
+        """Re-apply one of the model's recorded operations (a name in MODEL_OPERATIONS)."""
         if name == "model.phantom":
             return self.answer_phantom_calls(args["session"], args.get("calls") or [])
         if name == "model.cleanup":
@@ -108,15 +128,11 @@ class CooperativeMixin:
             ops = [CleanupOp(o["op"], list(o.get("targets") or []), o.get("text"),
                              tuple(o["turn_range"]) if o.get("turn_range") else None) for o in args.get("ops") or []]
             return self.apply_cleanup(args["session"], ops)
-        if name == "model.splice":
-            return self.stage_splice(args["session"], args.get("real_ids") or [], args.get("uses") or [],
-                                     args.get("results") or [])
-        return self.command(name, **args)
+        return self.stage_splice(args["session"], args.get("real_ids") or [], args.get("uses") or [],
+                                 args.get("results") or [])
 
     def stage_splice(self, session_id: str, real_ids: list[str], uses: list[dict], results: list[dict]) -> None:
         """Mixed phantom + real tool calls: the phantom exchange is spliced into the next request's history."""
         s = self.sessions.get(session_id)
         if s is not None and uses:
             s.pending_splice = {"real_ids": list(real_ids), "uses": uses, "results": results}
-
-    # ---- snapshot ----
