@@ -27,12 +27,9 @@ def cli(ctx: click.Context, **kw) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    opts = build_options(**kw)
-    try:
-        tui = importlib.import_module(".tui", __package__)
-    except ImportError as e:  # pragma: no cover - only while the TUI is being built
-        raise click.ClickException(f"the TUI is not available: {e}")
-    tui.run_tui(opts, list((ctx.obj or {}).get("agent", [])))
+    from . import tui
+
+    tui.run_tui(build_options(**kw), list((ctx.obj or {}).get("agent", [])))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,11 +51,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 for _name in SUBCOMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f".{_name}", __package__)
-    except ModuleNotFoundError as _e:
-        if _e.name != f"{__package__}.{_name}":
-            raise
-        continue
-    for _cmd in getattr(_mod, "COMMANDS", ()):
+    for _cmd in importlib.import_module(f".{_name}", __package__).COMMANDS:
         cli.add_command(_cmd)

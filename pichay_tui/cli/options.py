@@ -1,42 +1,13 @@
-"""Proxy options shared by `pichay-tui` (the TUI), `serve` and `demo`, so every front end takes the same flags."""
+"""The click flags for the proxy options shared by `pichay-tui` (the TUI), `serve` and `demo`, so every front end
+takes the same flags; the options themselves live in settings.py."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import click
 
-DEFAULT_UPSTREAM = "https://api.anthropic.com"
-
-
-@dataclass(slots=True)
-class ProxyOptions:
-    host: str = "127.0.0.1"
-    port: int = 8787
-    upstream: str = DEFAULT_UPSTREAM
-    mode: str = "page"
-    record: str | None = None
-    state_dir: str | None = None
-    age_threshold: int = 4
-    min_size: int = 500
-    policy: str = "fifo"
-    zones: str = "default"
-    host_explicit: bool = False
-    cooperative: bool = True
-    trim_tools: bool = False
-    control_token: str | None = None
-    allow_host: tuple[str, ...] = ()
-    reset_state: bool = False
-    tool_classes: dict = field(default_factory=dict)   # NAME -> addressable|gc|keep (docs/tool-classes.md)
-    explicit: frozenset[str] | None = None   # flags given on the command line (None: not built from one)
-
-    def pager_config(self):
-        from ..core.model.config import PagerConfig, Zones
-
-        return PagerConfig(mode=self.mode, policy=self.policy, age_threshold=self.age_threshold,
-                           min_size=self.min_size, zones=Zones.preset(self.zones), cooperative=self.cooperative,
-                           trim_tools=self.trim_tools, tool_classes=dict(self.tool_classes))
+from ..settings import DEFAULT_UPSTREAM, ProxyOptions, from_flags
 
 
 def _tool_classes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
@@ -110,20 +81,8 @@ def proxy_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_options(**kw: Any) -> ProxyOptions:
-    """ProxyOptions from the click flags; `explicit` records which ones the user typed (click's parameter source,
-    so `--age-threshold 4` still beats config.toml although 4 is the default)."""
-    from click.core import ParameterSource
-
+    """ProxyOptions from the click flags, with each flag's click ParameterSource, so `settings.resolve` knows what
+    the user typed (`--age-threshold 4` still beats config.toml although 4 is the default)."""
     ctx = click.get_current_context(silent=True)
-    explicit = None
-    if ctx is not None:
-        explicit = frozenset(k for k in kw if ctx.get_parameter_source(k) in
-                             (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT))
-    host = kw.pop("host", None)
-    kw["allow_host"] = tuple(kw.get("allow_host") or ())
-    opts = ProxyOptions(**{k: v for k, v in kw.items() if k in ProxyOptions.__dataclass_fields__
-                           and k != "explicit"})
-    opts.host_explicit = host is not None
-    opts.host = host or "127.0.0.1"
-    opts.explicit = explicit
-    return opts
+    sources = None if ctx is None else {k: getattr(ctx.get_parameter_source(k), "name", None) for k in kw}
+    return from_flags(kw, sources)

@@ -12,7 +12,8 @@ from ..core.errors import StartupError
 
 
 async def serve(opts: ProxyOptions) -> None:
-    from ..proxy.server import ProxyServer, describe_problem, print_banner
+    from ..proxy.banner import describe_problem, print_banner
+    from ..proxy.server import ProxyServer
 
     server = ProxyServer(opts)
     server.problem_listeners.append(lambda info: print(describe_problem(info), file=sys.stderr, flush=True))

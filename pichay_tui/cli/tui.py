@@ -14,16 +14,12 @@ from .options import ProxyOptions, build_options, proxy_options
 
 
 def _configured(opts: ProxyOptions):
-    """Load config.toml; its [policy] fills the options the command line left at their defaults."""
+    """Load config.toml; its [policy] fills the options the user did not choose (settings.resolve)."""
+    from ..settings import resolve
     from ..ui.config import UIConfig
 
     cfg = UIConfig.load()
-    if opts.explicit is not None:          # built from a command line: what the user typed wins, even a default
-        explicit = set(opts.explicit)
-    else:                                  # built in code: anything not at its default counts as chosen
-        defaults = ProxyOptions()
-        explicit = {k for k in cfg.policy if getattr(opts, k, None) != getattr(defaults, k, None)}
-    cfg.apply_policy(opts, explicit=explicit)
+    resolve(opts, cfg.policy)
     return cfg
 
 
@@ -91,7 +87,7 @@ def run_tui(opts: ProxyOptions, agent_cmd: list[str]) -> None:
 def demo_command(pace: float, scripts: tuple[str, ...], workdir: str | None, **kw) -> None:
     """No API key, no network: proxy + scripted upstream + a simulated agent, live in the TUI."""
     opts = build_options(**kw)
-    if "port" not in (opts.explicit or ()):
+    if not opts.chosen("port"):
         opts.port = 0           # the demo never fights a real proxy for the port (unless --port asks for one)
     scratch = workdir is None                  # a folder we made is ours to remove; a --workdir is the user's
     workdir = workdir or tempfile.mkdtemp(prefix="pichay-demo-")

@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import gc
 import errno
-import ipaddress
 import socket
 import sys
 import time
@@ -14,12 +13,13 @@ from typing import Any, Callable
 
 import uvicorn
 
-from ..cli.options import ProxyOptions
 from ..core.model.config import PagerConfig
 from ..core.engine.facade import Engine
 from ..core.model.tokens import warm_up
 from ..core.errors import StartupError
+from ..settings import ProxyOptions
 from .app import Proxy
+from .banner import describe_problem, is_loopback  # noqa: F401 - ui/app.py imports describe_problem from here
 from .guard import ControlGuard, new_token, write_token_file
 from .intercept import DEFAULT_TIMEOUT, Intercept
 from .recorder import Recorder, RecordingRefused, check_appendable
@@ -52,15 +52,6 @@ class _InLoopServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self):
         yield
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # Imported on the first request otherwise (anyio's backend, loaded by Starlette): 100–200 ms on the event loop while
@@ -249,19 +240,3 @@ class ProxyServer:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.stop()
-
-
-def describe_problem(info: dict) -> str:
-    """One line for an upstream failure: `upstream error 502 on /v1/messages (session s1a2b3c): ...`."""
-    where = f"{info.get('path') or '?'}" + (f" (session {info['session']})" if info.get("session") else "")
-    return f"upstream error {info.get('status')} on {where}: {info.get('error')}"
-
-
-def print_banner(server: ProxyServer, out=sys.stdout, err=sys.stderr) -> None:
-    """The `serve` contract: first stdout line `pichay-tui listening on URL`, the next `pichay-tui control token:
-    TOKEN` (what POST /_pichay/commands needs), then how to use it."""
-    print(f"pichay-tui listening on {server.url}", file=out, flush=True)
-    print(f"pichay-tui control token: {server.control_token}", file=out, flush=True)
-    print(f"point an agent at it: ANTHROPIC_BASE_URL={server.url} claude", file=out, flush=True)
-    if server.warning:
-        print(server.warning, file=err, flush=True)

@@ -4,7 +4,7 @@
     refresh_hz = 8
     [keymap]                 # binding id = "comma,separated,keys"
     "page.pin" = "p,P"
-    [policy]                 # defaults for the proxy flags (the command line still wins)
+    [policy]                 # defaults for the proxy flags (the command line still wins: settings.resolve)
     age_threshold = 6
     min_size = 800
     zones = "paper"
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-POLICY_KEYS = ("age_threshold", "min_size", "policy", "zones", "mode", "tool_classes")
+from ..settings import POLICY_KEYS
 
 
 def config_path() -> Path:
@@ -60,10 +60,3 @@ class UIConfig:
         return cls(theme=str(data.get("theme", "textual-dark")),
                    refresh_hz=min(30.0, max(1.0, float(hz))) if isinstance(hz, (int, float)) else 8.0,
                    keymap=keymap, policy=policy, error=error)
-
-    def apply_policy(self, opts: Any, explicit: set[str] = frozenset()) -> Any:
-        """Fill ProxyOptions fields from [policy] unless the user gave them on the command line."""
-        for k, v in self.policy.items():
-            if k not in explicit and hasattr(opts, k):
-                setattr(opts, k, v)
-        return opts
