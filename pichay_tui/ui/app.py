@@ -114,7 +114,7 @@ class PichayApp(ViewActions, App):
         """The footer is recomposed on every `refresh_bindings()` (tens of ms): only do it when what `check_action`
         answers can have changed — the screen, or which operator commands apply to the selected row."""
         row = self.selected_row()
-        sig = (id(self.screen), tuple(ops.applicable(c, row)[0] for c in ops.ACTIONS), self._intercept_sig())
+        sig = (id(self.screen), tuple(ops.applicable(self.vm, c, row)[0] for c in ops.ACTIONS), self._intercept_sig())
         if sig != getattr(self, "_bindings_sig", None):
             self._bindings_sig = sig
             self.refresh_bindings()
@@ -145,7 +145,7 @@ class PichayApp(ViewActions, App):
         if action in MAIN_ONLY and not isinstance(self.screen, MainScreen):
             return False
         if action == "op" and parameters and parameters[0] != ops.COLLAPSE:
-            ok, _ = ops.applicable(parameters[0], self.selected_row())
+            ok, _ = ops.applicable(self.vm, parameters[0], self.selected_row())
             return True if ok else None
         if action in ("pause", "speed", "step"):
             return True if getattr(self.host, "controllable", False) else None
@@ -167,7 +167,7 @@ class PichayApp(ViewActions, App):
 
     def action_op(self, command: str) -> None:
         row = self.selected_row()
-        ok, why = ops.applicable(command, row)
+        ok, why = ops.applicable(self.vm, command, row)
         if command == ops.COLLAPSE:
             s = self.vm.session()
             if ok and s is None:

@@ -22,7 +22,7 @@ class OperatorCommands(Provider):
         row = app.selected_row()
         items = []
         for name, act in ops.ACTIONS.items():
-            ok, why = ops.applicable(name, row)
+            ok, why = ops.applicable(app.vm, name, row)
             if name == ops.COLLAPSE and not ok:
                 items.append((f"{act.label} (not available)", partial(app.action_op, name), why))
                 continue

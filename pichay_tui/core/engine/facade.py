@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 from .. import events as ev
 from ..commands.queue import CommandQueue
+from ..commands.availability import why_not
 from ..commands.registry import COMMANDS
 from ..cooperative.service import MODEL_OPERATIONS, Cooperation
 from ..errors import CommandError
@@ -19,6 +20,7 @@ from ..model.backing_store import BackingStore, MemoryStore
 from ..model.config import PagerConfig
 from ..model.exchange import ResponseSummary
 from ..model.tokens import TokenCounter
+from ..model.pages import Page
 from ..paging.policies import make_policy
 from ..session.session import Session
 from ..session.spill import SessionTable
@@ -128,6 +130,12 @@ class Engine:
         s = self.session(args.get("session"))
         self.bus.tick()
         return self.queue(s, name, **{k: v for k, v in args.items() if k != "session"})
+
+    def check(self, command: str, session: Session | None = None, page: Page | None = None,
+              pending: str | None = None) -> tuple[bool, str]:
+        """(applies now, why not) for an operator command on a page of a session: what the UI asks."""
+        why = why_not(session, command, page, pending)
+        return not why, why
 
     def queue(self, s: Session, name: str, **args: Any) -> dict[str, Any]:
         """Validate a command against the session now and queue it for the next request."""

@@ -262,6 +262,12 @@ class ViewModel:
             r = self._row(s, pid, r.order, pending_by_page(s))
         return r
 
+    def check(self, command: str, row: PageRow | None) -> tuple[bool, str]:
+        """(applies now, why not) for an operator command on the selected session and row: the engine's answer."""
+        s = self.session()
+        page = s.pages.get(row.id) if s is not None and row is not None else None
+        return self.engine.check(command, s, page, row.pending if row is not None else None)
+
     def page_count(self, sid: str | None = None) -> int:
         s = self.session(sid)
         return len(s.order) if s is not None else 0
