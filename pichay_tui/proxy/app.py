@@ -303,7 +303,7 @@ class Proxy:
             s = self.engine.find_session(body, headers)
         except Exception:  # noqa: BLE001 - a guess only: without it everything is precomputed
             s = None
-        start = len(s._msg_fp) if s is not None else 0
+        start = s.index.message_count if s is not None else 0
         return await asyncio.to_thread(precompute, body, self.engine.counter, start)
 
     def _memo(self, sid: str) -> Memo | None:

@@ -78,7 +78,7 @@ class Cooperation:
     def dedup_reminders(self, s: Session, messages: list[dict]) -> None:
         """Repeated system reminders are stubbed in the outbound view (the first copy stays)."""
         for (mi, bi), block in dedup_reminders(s, messages).items():
-            ids = s._msg_pages[mi] if mi < len(s._msg_pages) else []
+            ids = s.index.msg_pages[mi] if mi < len(s.index.msg_pages) else []
             page = s.pages.get(ids[bi]) if bi < len(ids) else None
             if page is None or page.id in s.overrides:
                 continue

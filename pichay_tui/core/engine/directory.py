@@ -78,8 +78,8 @@ class SessionDirectory:
         sid = "s" + short_id(f"{ckey}|{key}")[1:7]
         parent = self._main_of(known) if known else None
         label = client_label(headers) + (" subagent" if parent else "")
-        s = Session(sid, label, self.config, self.counter, self.bus.emit, parent=parent)
-        s.first_fp, s.system_fp = fp, system_fp(body)
+        s = Session(sid, label, self.config, self.bus.emit, parent=parent)
+        s.index.first_fp, s.index.system_fp = fp, system_fp(body)
         self.table[sid] = s
         self.by_fp[(ckey, key)] = sid
         if ckey:

@@ -10,6 +10,7 @@ from ..cooperative.phantom import place_splice
 from ..cooperative.service import Cooperation
 from ..events import Event
 from ..ingest.identity import first_message_fp
+from ..ingest.messages import Ingestor
 from ..model.backing_store import BackingStore
 from ..model.config import PagerConfig
 from ..model.exchange import ResponseSummary
@@ -46,6 +47,7 @@ class RequestPath:
                  directory: SessionDirectory, commands: CommandQueue, coop: Cooperation) -> None:
         self.config, self.store, self.counter, self.bus = config, store, counter, bus
         self.directory, self.commands, self.coop = directory, commands, coop
+        self.ingestor = Ingestor(counter)
 
     def handle_request(self, body: dict[str, Any], headers: Mapping[str, str], path: str,
                        policy: Policy) -> RequestResult:
@@ -57,9 +59,9 @@ class RequestPath:
             s.request_no += 1
             s.last_ts = now
             req = s.request_no
-            s.ingest_header(body, req)
-            new_results = s.ingest_messages(messages, req, now, first_fp=fp)
-            if not s.resent:
+            self.ingestor.ingest_header(s, body, req)
+            new_results = self.ingestor.ingest_messages(s, messages, req, now, first_fp=fp)
+            if not s.index.resent:
                 s.stats.requests += 1          # an identical re-send (client retry, restart) is not a new request
             if s.pending_splice:
                 place_splice(s, messages)

@@ -25,7 +25,7 @@ def span(s: "Session", first: int, last: int) -> tuple[int, int]:
         raise CommandError(f"bad turn range {first}-{last}", 400)
     if last >= s.turn:
         raise CommandError(f"turn {last} is not collapsible: the last user turn ({s.turn}) and later stay as they are")
-    turns = s._msg_turn
+    turns = s.index.msg_turn
     try:
         start = turns.index(first)
         nxt = turns.index(last + 1)
@@ -34,7 +34,7 @@ def span(s: "Session", first: int, last: int) -> tuple[int, int]:
     end = nxt - 1
     if end <= start:
         raise CommandError(f"turns {first}-{last} contain no assistant reply to collapse")
-    roles = {s.pages[pid].role for pid in s._msg_pages[end]} if s._msg_pages[end] else set()
+    roles = {s.pages[pid].role for pid in s.index.msg_pages[end]} if s.index.msg_pages[end] else set()
     if roles and roles != {"assistant"}:
         raise CommandError(f"turn {last} does not end with an assistant message; cannot collapse cleanly")
     for c in s.collapses:
@@ -58,7 +58,7 @@ def apply(pager, args: dict[str, Any]) -> Any:
     s = pager.s
     first, last = int(args["first"]), int(args["last"])
     start, end = span(s, first, last)
-    gone = [pid for mi in range(start, end) for pid in s._msg_pages[mi]]
+    gone = [pid for mi in range(start, end) for pid in s.index.msg_pages[mi]]
     first_pos = min((s.pages[p].pos for p in gone if s.pages[p].pos >= 0), default=0)
     predicted = s.fen.from_(first_pos)
     held = []                                   # pages whose content the store holds: the summary names them all

@@ -10,10 +10,11 @@ from .. import events as ev
 from ..model.blocks import content_hash, strip_cache_control
 from ..model.handles import handle_text
 from ..model.pages import Page, PageState, PinReason
+from .eligibility import evictable
 from .policy import Policy, PolicyContext
 from ..session.session import Fault, KeyHistory, Session
 from ..model.backing_store import BackingStore
-from ..model.tool_classes import KEEP, tool_class
+from ..ingest.messages import block_at, unchanged_notice
 
 if TYPE_CHECKING:
     from ..commands.queue import ForcedEviction
@@ -46,8 +47,8 @@ class Pager:
                 continue
             kh = s.keys.setdefault(r.key, KeyHistory())
             prev = s.pages.get(kh.latest) if kh.latest else None
-            blk = s.block_at(messages, r)
-            notice = blk is not None and s.unchanged_notice(blk)
+            blk = block_at(messages, r)
+            notice = blk is not None and unchanged_notice(blk)
             out_by_us = prev is not None and prev.state in OUT_BY_US
             # a fault undoes an eviction made before this request; pages only folded into a collapse were never
             # evicted, so asking for them again is not counted (faults never exceed paged evictions)
@@ -76,8 +77,8 @@ class Pager:
         """Store a resident page's content now (a notice refers to it; a notice itself is never stored)."""
         if page.state.is_out:                # evicted pages are stored already; a client-cleared one is gone
             return
-        blk = self.s.overrides.get(page.id) or self.s.block_at(messages, page)
-        if blk is not None and (page.id in self.s.overrides or not self.s.unchanged_notice(blk)):
+        blk = self.s.overrides.get(page.id) or block_at(messages, page)
+        if blk is not None and (page.id in self.s.overrides or not unchanged_notice(blk)):
             self.store.put(page.content_hash, strip_cache_control(blk))
 
     def serve_notices_of(self, page: Page, messages: list[dict]) -> None:
@@ -88,8 +89,8 @@ class Pager:
         for q in list(s.resident_results.values()):
             if q is page or q.key != page.key or q.content_hash != page.content_hash or q.id in s.overrides:
                 continue
-            blk = s.block_at(messages, q)
-            if blk is not None and s.unchanged_notice(blk):
+            blk = block_at(messages, q)
+            if blk is not None and unchanged_notice(blk):
                 self._serve_unchanged(q, page, blk)
 
     def _serve_unchanged(self, r: Page, prev: Page, blk: dict) -> bool:
@@ -136,12 +137,12 @@ class Pager:
     def evict(self, page: Page, messages: list[dict], reason: str, now: float, request_no: int,
               state: PageState = PageState.EVICTED) -> None:
         s = self.s
-        blk = s.overrides.get(page.id) or s.block_at(messages, page)
+        blk = s.overrides.get(page.id) or block_at(messages, page)
         if blk is not None:
-            if page.id not in s.overrides and s.unchanged_notice(blk) and self.store.get(page.content_hash) is None:
+            if page.id not in s.overrides and unchanged_notice(blk) and self.store.get(page.content_hash) is None:
                 # a notice whose earlier read we never held: keep the notice itself, under its own hash
                 page.content_hash = content_hash([blk.get("content"), bool(blk.get("is_error"))])
-            if page.id in s.overrides or not s.unchanged_notice(blk) or self.store.get(page.content_hash) is None:
+            if page.id in s.overrides or not unchanged_notice(blk) or self.store.get(page.content_hash) is None:
                 self.store.put(page.content_hash, strip_cache_control(blk))
         s.set_state(page, state)
         page.pin_reason = None
@@ -190,11 +191,8 @@ class Pager:
 
     # ---- sweeps ----
     def candidates(self) -> list[Page]:
-        s = self.s
-        classes = s.config.tool_classes
-        return [p for p in s.resident_results.values()
-                if p.state is PageState.RESIDENT and not p.is_error and p.turn < s.turn and p.msg_index >= 0
-                and p.epoch == s.epoch and tool_class(p.tool, classes) != KEEP]
+        """The tool results the policy may choose from (see eligibility.evictable)."""
+        return [p for p in self.s.resident_results.values() if evictable(self.s, p)]
 
     def sweep(self, policy: Policy, ctx: PolicyContext, messages: list[dict], now: float, request_no: int,
               forced: Iterable[ForcedEviction] = ()) -> dict[str, Any] | None:

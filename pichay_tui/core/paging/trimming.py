@@ -78,7 +78,7 @@ def repoint_reminders(s: "Session", start: int, end: int, counter) -> None:
         for k in dups[1:]:
             s.reminder_dups[k] = new
         for k in dups:
-            ids = s._msg_pages[k[0]] if k[0] < len(s._msg_pages) else []
+            ids = s.index.msg_pages[k[0]] if k[0] < len(s.index.msg_pages) else []
             page = s.pages.get(ids[k[1]]) if k[1] < len(ids) else None
             if page is None or page.id not in s.overrides:
                 continue

@@ -1,4 +1,4 @@
-"""A session's page table and counters; state transitions live here, ingest in ingest.py."""
+"""A session's page table and counters; state transitions live here (ingest is core/ingest/messages.py's Ingestor)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,9 +6,10 @@ from typing import Any, Callable
 
 from ..model.config import PagerConfig
 from ..model.fenwick import Fenwick
-from ..ingest.messages import IngestMixin
 from ..model.pages import Kind, Page, PageState
-from ..model.tokens import Calibration, TokenCounter
+from ..model.blocks import message_fp
+from ..model.tokens import Calibration
+from .state import IngestIndex
 
 
 @dataclass(slots=True)
@@ -60,13 +61,14 @@ class Fault:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
-class Session(IngestMixin):
+class Session:
     """One conversation (an agent or a subagent); owns its pages and all counters about them."""
 
-    def __init__(self, sid: str, client: str, config: PagerConfig, counter: TokenCounter,
-                 emit: Callable[[str, "Session", dict], None], parent: str | None = None) -> None:
+    def __init__(self, sid: str, client: str, config: PagerConfig, emit: Callable[[str, "Session", dict], None],
+                 parent: str | None = None) -> None:
         self.id, self.client, self.parent, self.config = sid, client, parent, config
-        self._counter, self._emit = counter, emit
+        self._emit = emit
+        self.index = IngestIndex()
         self.pages: dict[str, Page] = {}
         self.order: list[str] = []               # page ids in the order first seen (table order)
         self.keys: dict[str, KeyHistory] = {}
@@ -86,22 +88,14 @@ class Session(IngestMixin):
         self.resident_tokens = 0
         self.evicted_tokens = 0
         self.cleared_tokens = 0
-        self.first_fp: str | None = None
-        self.system_fp: str | None = None
         self.last_ts = 0.0
         self.request_no = 0
         self.last_out_tokens = 0
         self._tokens_at_usage = 0
-        self._msg_fp: list[str] = []             # per message: cache-marker-free hash (only first/last kept fresh)
-        self._msg_turn: list[int] = []           # per message: user turns up to and including it
-        self._msg_pages: list[list[str]] = []    # per message: page ids of its blocks
-        self._tool_uses: dict[str, tuple[str, dict]] = {}
-        self._occ: dict[str, int] = {}
         self.subs: dict[int, dict[int, Page]] = {}   # msg_index -> block_index -> page shown as a handle
         self.out_cache: dict[int, dict] = {}         # msg_index -> rebuilt outbound message (see outbound.py)
         self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
         self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
-        self.resent = False                          # the latest request repeated the previous history exactly
         self.dirty: set[str] = set()                 # pages changed since the last checkpoint
         self.pending_splice: dict[str, Any] | None = None   # phantom exchange waiting for its place in history
         self.splices: dict[int, list[dict]] = {}     # msg_index -> phantom blocks added to that message
@@ -112,6 +106,12 @@ class Session(IngestMixin):
         self.reminder_first: dict[str, tuple[int, int]] = {}
         self.reminder_dups: dict[tuple[int, int], tuple[int, int]] = {}
         self.reminder_scanned = 0
+
+    def extended_by(self, messages: list[dict]) -> bool:
+        """True when `messages` continues this session's history (the last message seen is still in place)."""
+        fps = self.index.msg_fp
+        n = len(fps)
+        return 0 < n < len(messages) and bool(fps[-1]) and message_fp(messages[n - 1]) == fps[-1]
 
     # ---- state transitions (the only place counters change) ----
     def set_state(self, page: Page, state: PageState) -> None:

@@ -15,9 +15,8 @@ from .session import Fault, KeyHistory, Session, Stats
 
 _PAGE_FIELDS = [f.name for f in fields(Page)]
 _META_FIELDS = ("client", "parent", "epoch", "turn", "zone", "last_usage", "pending", "collapses", "header_tokens",
-                "header_ids", "first_fp", "system_fp", "last_ts", "request_no", "last_out_tokens",
-                "_tokens_at_usage", "_msg_turn", "_occ", "order", "trim_decided", "trim_on", "trim_estimate",
-                "stubbed_tools", "reminder_scanned")
+                "header_ids", "last_ts", "request_no", "last_out_tokens", "_tokens_at_usage", "order", "trim_decided",
+                "trim_on", "trim_estimate", "stubbed_tools", "reminder_scanned")
 
 
 def page_to_dict(p: Page) -> dict[str, Any]:
@@ -41,8 +40,7 @@ def dump_meta(s: Session) -> dict[str, Any]:
     meta["stats"] = s.stats.to_dict()
     meta["calibration"] = [s.calibration.factor, s.calibration.samples]
     meta["keys"] = {k: [h.latest, h.pin_hash, h.evictions, h.faults] for k, h in s.keys.items()}
-    meta["msg_fp"] = {i: fp for i, fp in enumerate(s._msg_fp) if fp}
-    meta["n_msgs"] = len(s._msg_fp)
+    meta.update(s.index.snapshot(s.pages))
     meta["splices"] = {str(k): v for k, v in s.splices.items()}
     meta["pending_splice"] = s.pending_splice
     meta["overrides"] = {pid: (b if s.pages[pid].state is PageState.STUBBED else
@@ -55,15 +53,13 @@ def dump_meta(s: Session) -> dict[str, Any]:
 def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list[dict[str, Any]],
                  sweeps: list[dict[str, Any]], config, counter, emit, store) -> Session:
     """Rebuild a session from a checkpoint; derived structures are recomputed, not trusted."""
-    s = Session(meta["id"], meta["client"], config, counter, emit, parent=meta.get("parent"))
+    s = Session(meta["id"], meta["client"], config, emit, parent=meta.get("parent"))
     for name in _META_FIELDS:
         setattr(s, name, meta[name])
     s.stats = Stats(**meta["stats"])
     s.calibration.factor, s.calibration.samples = meta["calibration"]
     s.keys = {k: KeyHistory(*v) for k, v in meta["keys"].items()}
-    s._msg_fp = [""] * meta["n_msgs"]
-    for i, fp in meta["msg_fp"].items():
-        s._msg_fp[int(i)] = fp
+    s.index.restore(meta)
     s.splices = {int(k): v for k, v in (meta.get("splices") or {}).items()}
     s.pending_splice = meta.get("pending_splice")
     s.faults = [Fault(**f) for f in faults]
@@ -84,7 +80,7 @@ def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list
 
 
 def _rebuild(s: Session, counter) -> None:
-    s._msg_pages = [[] for _ in s._msg_fp]
+    s.index.msg_pages = msg_pages = [[] for _ in s.index.msg_fp]
     live = sorted((p for p in s.pages.values() if p.msg_index >= 0 and p.epoch == s.epoch), key=lambda p: p.pos)
     s.fen = Fenwick()
     for p in live:
@@ -101,8 +97,8 @@ def _rebuild(s: Session, counter) -> None:
         else:
             value = p.tokens
         s.fen.set(p.pos, value)
-        if p.msg_index < len(s._msg_pages):
-            s._msg_pages[p.msg_index].append(p.id)
+        if p.msg_index < len(msg_pages):
+            msg_pages[p.msg_index].append(p.id)
         if (p.state.is_out and p.state is not PageState.CLEARED) or p.id in s.overrides:
             s.subs.setdefault(p.msg_index, {})[p.block_index] = p
     s.resident_tokens = s.evicted_tokens = s.cleared_tokens = 0

@@ -42,7 +42,7 @@ class AccessTracker:
         for pid in order[acc.cursor:]:
             p = s.pages[pid]
             if p.kind is Kind.TOOL_USE:
-                name, args = s._tool_uses.get(str(p.tool_use_id), (p.tool or "", {}))
+                name, args = s.index.tool_uses.get(str(p.tool_use_id), (p.tool or "", {}))
                 if name in TOUCHING_TOOLS:
                     path = path_of(name, args)
                     if path:
@@ -58,7 +58,7 @@ class AccessTracker:
         s = ctx.session
         if s is None or not page.tool_use_id:
             return None
-        name, args = s._tool_uses.get(str(page.tool_use_id), (page.tool or "", {}))
+        name, args = s.index.tool_uses.get(str(page.tool_use_id), (page.tool or "", {}))
         return path_of(name, args)
 
     def last_access(self, ctx: PolicyContext, acc: SessionAccess, page: Page) -> int:

@@ -1,0 +1,55 @@
+"""Groups of a session's state, each saving and restoring its own part of the checkpoint (flat meta keys).
+
+The keys are the ones checkpoints have always used, so state dirs written before these groups existed still load.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..model.blocks import short_id
+
+PATH_ARGS = ("file_path", "notebook_path", "path")    # the tool-call arguments addressing.path_of reads
+
+
+@dataclass(slots=True)
+class IngestIndex:
+    """Per message of the client's history (hash, turn, pages) and what ingest needs to name new blocks."""
+
+    msg_fp: list[str] = field(default_factory=list)         # cache-marker-free hash (only first/last kept fresh)
+    msg_turn: list[int] = field(default_factory=list)       # user turns up to and including the message
+    msg_pages: list[list[str]] = field(default_factory=list)   # page ids of its blocks (rebuilt from pages)
+    occ: dict[str, int] = field(default_factory=dict)       # text/thinking blocks seen per content, for unique ids
+    tool_uses: dict[str, tuple[str, dict]] = field(default_factory=dict)   # tool_use id -> (tool name, input)
+    first_fp: str | None = None                             # the session's identity: first message ...
+    system_fp: str | None = None                            # ... and system prompt
+    resent: bool = False                                    # the latest request repeated the previous history
+
+    @property
+    def message_count(self) -> int:
+        """Messages of the client's history this session has ingested."""
+        return len(self.msg_fp)
+
+    def snapshot(self, pages: Mapping[str, Any]) -> dict[str, Any]:
+        """Meta keys; a call whose result is ingested keeps only its path (the result page holds its key and
+        address), so the saved map stays small while policies can still see which file a call touched."""
+        open_uses, paths = {}, {}
+        for tid, (name, args) in self.tool_uses.items():
+            if short_id("tr:" + tid) in pages:
+                paths[tid] = [name, {n: args[n] for n in PATH_ARGS if isinstance(args.get(n), str)}]
+            else:
+                open_uses[tid] = [name, args]
+        return {"first_fp": self.first_fp, "system_fp": self.system_fp, "_msg_turn": self.msg_turn,
+                "_occ": self.occ, "msg_fp": {i: fp for i, fp in enumerate(self.msg_fp) if fp},
+                "n_msgs": len(self.msg_fp), "tool_uses_open": open_uses, "tool_uses_paths": paths}
+
+    def restore(self, meta: Mapping[str, Any]) -> None:
+        """From checkpoint meta; one written before tool uses were saved gives an empty map (its results keep the
+        tool, key and address their pages hold)."""
+        self.first_fp, self.system_fp = meta["first_fp"], meta["system_fp"]
+        self.msg_turn, self.occ = meta["_msg_turn"], meta["_occ"]
+        self.msg_fp = [""] * meta["n_msgs"]
+        for i, fp in meta["msg_fp"].items():
+            self.msg_fp[int(i)] = fp
+        uses = {**(meta.get("tool_uses_paths") or {}), **(meta.get("tool_uses_open") or {})}
+        self.tool_uses = {tid: (name, args) for tid, (name, args) in uses.items()}
