@@ -18,6 +18,7 @@ from ..core.cooperative.phantom import PHANTOM_TOOL_DEFS
 from ..core.events import Event
 from ..core.model.exchange import ResponseSummary
 from ..core.ingest.precompute import precompute, using
+from ..core.wire.incremental import ParseCache
 from ..core.wire.splice import Memo, loads, loads_in_pieces, splice
 from .control import control_routes
 from .guard import ControlGuard, new_token
@@ -107,6 +108,7 @@ class Proxy:
         self.closing = asyncio.Event()
         self.subscribers: set = set()     # /_pichay/events streams, woken on shutdown
         self._memos: OrderedDict[str, Memo] = OrderedDict()   # per session, most recent last (bounded)
+        self._parses = ParseCache()    # the last few bodies: a resent history is not parsed again (incremental.py)
         self._session_locks: dict[str, list] = {}   # session id -> [asyncio.Lock, requests using it] (see _lock_session)
         self._unsub_intercept = self.intercept.subscribe(self._intercept_event)
         self.app = Starlette(routes=[
@@ -172,7 +174,7 @@ class Proxy:
         xid = self.recorder.next_id() if self.recorder else 0
         big = len(raw) >= BIG_BODY
         try:
-            body = await asyncio.to_thread(loads_in_pieces, raw) if big else loads(raw)
+            body = await asyncio.to_thread(loads_in_pieces, raw) if big else self._parses.loads(raw)
         except orjson.JSONDecodeError as e:
             self._record_request(xid, now, request.url.path, headers, None, None, failure=f"invalid JSON: {e}")
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
