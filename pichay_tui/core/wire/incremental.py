@@ -20,7 +20,8 @@ _AFTER = frozenset(b" \t\r\n,]}")     # bytes that may follow a complete value (
 
 
 class _State:
-    """One parsed body: its bytes, (start, end, value) of each top-level member, and its messages' spans."""
+    """One parsed body: its bytes, (start, end, value) of each top-level member, and its messages' spans and ']'
+    (relative to the array's '[': taken over as they are when the array moved)."""
 
     __slots__ = ("raw", "members", "msgs_at", "spans", "items", "close")
 
@@ -65,7 +66,8 @@ class ParseCache:
     def _candidate(self, raw: bytes) -> _State | None:
         """The most recent body whose bytes up to the end of its first message are this body's too."""
         for st in self._states:
-            if st.spans and raw.startswith(memoryview(st.raw)[:st.spans[0][1]]):
+            if st.spans and len(st.items) == len(st.spans) and \
+                    raw.startswith(memoryview(st.raw)[:st.msgs_at + st.spans[0][1]]):   # (a list changed in place: no)
                 return st
         return None
 
@@ -95,8 +97,8 @@ def _index(raw: bytes, value: Any) -> _State | None:
     spans, close = cache[s] if s in cache else array_elements(raw, s, value["messages"])
     if len(spans) != len(value["messages"]):
         return None
-    return _State(raw, {k: (a, b, value[k]) for k, (a, b) in spans_of.items()}, s, list(spans),
-                  list(value["messages"]), close)
+    return _State(raw, {k: (a, b, value[k]) for k, (a, b) in spans_of.items()}, s,
+                  [(a - s, b - s) for a, b in spans], list(value["messages"]), close - s)
 
 
 def _same_value(raw: bytes, at: int, old: memoryview) -> bool:
@@ -132,13 +134,12 @@ def _parse_from(raw: bytes, prev: _State) -> tuple[dict, _State, int]:
         if old is not None and _same_value(raw, vs, pv[old[0]:old[1]]):
             ve, value = vs + old[1] - old[0], old[2]
             if key == "messages":
-                msgs = (vs, [(a - old[0] + vs, b - old[0] + vs) for a, b in prev.spans], list(prev.items),
-                        prev.close - old[0] + vs)
+                msgs = (vs, prev.spans, list(prev.items), prev.close)
                 value = list(value)              # a new list: only its elements are shared
                 reused = msgs[2]
         elif key == "messages" and raw[vs] == 91 and prev.msgs_at >= 0:
             msgs = _messages(raw, vs, prev, pv)
-            value, ve = msgs[2], msgs[3] + 1
+            value, ve = msgs[2], vs + msgs[3] + 1
             reused = value[:msgs[4]]
             msgs = msgs[:4]
         else:
@@ -160,32 +161,33 @@ def _parse_from(raw: bytes, prev: _State) -> tuple[dict, _State, int]:
 
 
 def _messages(raw: bytes, vs: int, prev: _State, pv: memoryview) -> tuple[int, list, list, int, int]:
-    """(start, element spans, elements, index of ']', how many were taken over) of the messages array at raw[vs]."""
+    """(start, element spans and ']' relative to start, elements, how many were taken over) of the messages array at
+    raw[vs]."""
     base = prev.msgs_at
     lo, hi = 0, len(prev.spans)                  # the longest run of leading elements with the same bytes
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if raw.startswith(pv[base:prev.spans[mid - 1][1]], vs):
+        if raw.startswith(pv[base:base + prev.spans[mid - 1][1]], vs):
             lo = mid
         else:
             hi = mid - 1
-    if lo and raw[prev.spans[lo - 1][1] - base + vs] not in _AFTER:
+    if lo and raw[vs + prev.spans[lo - 1][1]] not in _AFTER:
         lo -= 1                                  # a number's end is only known from the byte after it
-    spans = [(a - base + vs, b - base + vs) for a, b in prev.spans[:lo]]
-    items = list(prev.items[:lo])
+    spans = prev.spans[:lo]
+    items = prev.items[:lo]
     if spans:
-        j = _ws(raw, spans[-1][1])
+        j = _ws(raw, vs + spans[-1][1])
         if raw[j] == 93:
-            return vs, spans, items, j, lo
+            return vs, spans, items, j - vs, lo
         if raw[j] != 44:
             raise SpliceError("expected ',' in array")
         j = _ws(raw, j + 1)
     else:
         j = _ws(raw, vs + 1)
         if raw[j] == 93:
-            return vs, spans, items, j, lo
+            return vs, spans, items, j - vs, lo
     # guess: what follows the array did not change, so its ']' is as far from the end as before
-    close = len(raw) - (len(prev.raw) - prev.close)
+    close = len(raw) - (len(prev.raw) - prev.close - base)
     rest = None
     if j < close < len(raw) and raw[close] == 93:
         try:
@@ -195,20 +197,20 @@ def _messages(raw: bytes, vs: int, prev: _State, pv: memoryview) -> tuple[int, l
     if rest:                                     # values j..close then ']': the array ends at close
         for v in rest:
             ve = value_end(raw, j, v)
-            spans.append((j, ve))
+            spans.append((j - vs, ve - vs))
             j = _ws(raw, ve)
             if raw[j] == 44:
                 j = _ws(raw, j + 1)
         if j != close:
             raise SpliceError("element spans do not end at the array's end")
-        return vs, spans, items + rest, close, lo
+        return vs, spans, items + rest, close - vs, lo
     while True:                                  # scan the new elements one by one
         ve = skip_value(raw, j)
-        spans.append((j, ve))
+        spans.append((j - vs, ve - vs))
         items.append(orjson.loads(raw[j:ve]))
         j = _ws(raw, ve)
         if raw[j] == 93:
-            return vs, spans, items, j, lo
+            return vs, spans, items, j - vs, lo
         if raw[j] != 44:
             raise SpliceError("expected ',' in array")
         j = _ws(raw, j + 1)
