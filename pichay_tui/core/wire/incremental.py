@@ -164,10 +164,24 @@ def _messages(raw: bytes, vs: int, prev: _State, pv: memoryview) -> tuple[int, l
     """(start, element spans and ']' relative to start, elements, how many were taken over) of the messages array at
     raw[vs]."""
     base = prev.msgs_at
-    lo, hi = 0, len(prev.spans)                  # the longest run of leading elements with the same bytes
+    spans = prev.spans
+
+    def same(k: int) -> bool:                    # are the first k messages unchanged?
+        return raw.startswith(pv[base:base + spans[k - 1][1]], vs)
+
+    # the longest run of leading messages with the same bytes; searched from the end, where a history changes (new
+    # messages, a cache marker moved from the last one), then by halves: a few compares of the body's prefix
+    n = len(spans)
+    lo, hi, step = 0, n, 0
+    while True:
+        k = max(n - step, 0)
+        if k == 0 or same(k):
+            lo = k
+            break
+        hi, step = k - 1, step * 2 or 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if raw.startswith(pv[base:base + prev.spans[mid - 1][1]], vs):
+        if same(mid):
             lo = mid
         else:
             hi = mid - 1

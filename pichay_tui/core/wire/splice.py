@@ -154,7 +154,13 @@ def _known_elements(raw: bytes, i: int, cache: dict | None) -> list[tuple[int, i
     # up to one byte past each element: a number's end is only known from the byte after it
     if raw.startswith(pv[i:close + 1], i):
         return list(elems)
-    lo, hi = 0, len(elems)
+    n = len(elems)
+    lo, hi, step = 0, n, 0        # from the end first, where a history changes (a moved cache marker), then by halves
+    while step < n:
+        if raw.startswith(pv[i:elems[n - 1 - step][1] + 1], i):
+            lo = n - step
+            break
+        hi, step = n - 1 - step, step * 2 or 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if raw.startswith(pv[i:elems[mid - 1][1] + 1], i):
