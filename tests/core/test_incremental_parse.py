@@ -63,7 +63,8 @@ edits = st.lists(st.tuples(st.sampled_from(["append", "append", "edit", "truncat
 
 
 def body_text(model: str, history: list[str], tools: list, rnd: random.Random, order: list[str], dup: bool) -> bytes:
-    members = {"model": model, "messages": Raw("[" + ",".join(history) + "]"), "tools": tools, "max_tokens": Raw("32000"), "stream": True}
+    members = {"model": model, "messages": Raw("[" + ",".join(history) + "]"), "tools": tools,
+               "max_tokens": Raw("32000"), "stream": True}
     parts = [json.dumps(k) + ":" + enc(members[k], rnd) for k in order]
     if dup:
         parts.append('"max_tokens":' + rnd.choice(["1", "64000"]))
@@ -182,3 +183,14 @@ def test_engine_never_changes_a_parsed_body_and_reuse_sends_the_same_bytes(captu
         reused += cache.reused
     assert seen > 30 and reused > seen     # the real histories do get taken over
     assert (changed > 5) == (mode == "page")    # page mode did page: reused objects went through the pager
+
+
+def test_a_list_changed_in_place_by_a_caller_does_not_reach_the_next_parse():
+    cache = ParseCache()
+    raw = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": "a"}]})
+    first = cache.loads(raw)
+    first["messages"].append({"role": "user", "content": "not sent"})
+    assert cache.loads(raw) == {"model": "m", "messages": [{"role": "user", "content": "a"}]}
+    grown = cache.loads(raw[:-2] + b',{"role":"assistant","content":"b"}]}')
+    grown["messages"].clear()
+    assert cache.loads(raw)["messages"] == [{"role": "user", "content": "a"}] and cache.reused == 3

@@ -4,8 +4,9 @@ body's are taken over from its parse, and only the rest is parsed.
 Why: an agent resends its whole history every turn, so parsing the body costs ~2x what anything else in the proxy
 does; a few memcmps find what is unchanged. Same result as `splice.loads` (the test compares them on random edits).
 Pieces are parsed by orjson only: any piece orjson refuses sends the whole body to `splice.loads`, whose stdlib
-fallback parses numbers differently (a 30-digit integer stays an int). Reused objects are shared between requests: sound because nothing downstream changes a parsed body in place
-(tests/core/test_incremental_parse.py checks handle_request over real captures).
+fallback parses numbers differently (a 30-digit integer stays an int). Reused objects are shared between requests:
+sound because nothing downstream changes a parsed body in place (tests/core/test_incremental_parse.py runs
+handle_request over real captures and compares), and the engine's caches keyed by id() hold their objects.
 """
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ def _parse_from(raw: bytes, prev: _State) -> tuple[dict, _State, int]:
     out: dict[str, Any] = {}
     spans_of: dict[str, tuple[int, int, Any]] = {}
     msgs: tuple[int, list, list, int] | None = None
-    reused: list = []
+    reused = 0
     j = _ws(raw, j + 1)
     if raw[j] == 125:
         raise SpliceError("empty object")
@@ -134,13 +135,13 @@ def _parse_from(raw: bytes, prev: _State) -> tuple[dict, _State, int]:
         if old is not None and _same_value(raw, vs, pv[old[0]:old[1]]):
             ve, value = vs + old[1] - old[0], old[2]
             if key == "messages":
-                msgs = (vs, prev.spans, list(prev.items), prev.close)
-                value = list(value)              # a new list: only its elements are shared
-                reused = msgs[2]
+                msgs = (vs, prev.spans, prev.items, prev.close)
+                value = list(prev.items)         # a new list: only its elements are shared
+                reused = len(value)
         elif key == "messages" and raw[vs] == 91 and prev.msgs_at >= 0:
             msgs = _messages(raw, vs, prev, pv)
-            value, ve = msgs[2], vs + msgs[3] + 1
-            reused = value[:msgs[4]]
+            value, ve = list(msgs[2]), vs + msgs[3] + 1    # the state's list is never handed out
+            reused = msgs[4]
             msgs = msgs[:4]
         else:
             ve = skip_value(raw, vs)
@@ -157,7 +158,7 @@ def _parse_from(raw: bytes, prev: _State) -> tuple[dict, _State, int]:
         raise SpliceError("bytes after the body")
     if msgs is None or not isinstance(out.get("messages"), list):
         raise SpliceError("no messages array")
-    return out, _State(raw, spans_of, msgs[0], msgs[1], msgs[2], msgs[3]), len(reused)
+    return out, _State(raw, spans_of, msgs[0], msgs[1], msgs[2], msgs[3]), reused
 
 
 def _messages(raw: bytes, vs: int, prev: _State, pv: memoryview) -> tuple[int, list, list, int, int]:
