@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..core.model.blocks import content_text
+
 SIM_ID_RE = re.compile(r"toolu_sim_(\d{4,})_([0-9a-f]{8})")
 REMINDER_RE = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
 WARMUP_RE = re.compile(r"(?:cache\s+)?warm(?:ing)?[\s-]*up[.!]?", re.I)
@@ -15,22 +17,20 @@ def parse_step(tool_id: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _plain_part(block: Any) -> str | None:
+    if isinstance(block, str):
+        return block
+    if isinstance(block, dict):
+        if block.get("type") == "text":
+            return block.get("text") or ""
+        if block.get("type") == "tool_result":
+            return block_text(block.get("content"))
+    return None                                       # images, tool calls and the rest carry no text for the agent
+
+
 def block_text(content: Any) -> str:
     """Plain text of a message or tool_result content (string or list of blocks)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    parts = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict):
-            if block.get("type") == "text":
-                parts.append(block.get("text") or "")
-            elif block.get("type") == "tool_result":
-                parts.append(block_text(block.get("content")))
-    return "\n".join(parts)
+    return content_text(content, _plain_part)
 
 
 class RequestView:

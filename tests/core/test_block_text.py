@@ -1,11 +1,11 @@
 """The block-text helpers give the same strings as before they became one walker (expected values frozen from the
-four old helpers at 9503f4e: core/blocks.result_text and block_text, core/turndiff._block_text, sim/view.block_text)."""
+four old helpers at 9503f4e: core/blocks.result_text and block_text, core/turndiff._block_text (now
+core/model/blocks.display_text), sim/view.block_text)."""
 from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.model.blocks import block_text, result_text
-from pichay_tui.core.view.turndiff import _block_text
+from pichay_tui.core.model.blocks import block_text, display_text, result_text
 from pichay_tui.sim.view import block_text as plain_text
 
 SHAPES = {
@@ -203,7 +203,7 @@ def _call(helper: str, shape: object) -> str:
     if helper == "block_text":
         return block_text(shape)
     if helper == "display":
-        return _block_text(shape)
+        return display_text(shape)
     return plain_text([shape] if isinstance(shape, dict) else shape)
 
 

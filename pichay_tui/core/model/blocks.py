@@ -1,9 +1,10 @@
-"""Helpers over Anthropic content blocks: text extraction, cache-marker-free hashing, sizes."""
+"""Helpers over Anthropic content blocks: text extraction (one walker, content_text), cache-marker-free hashing, sizes."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 
@@ -83,24 +84,54 @@ def short_id(key: str) -> str:
     return "p" + hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
 
 
-def result_text(content: Any) -> str:
-    """Text of a tool_result's content (a string or a list of text/image blocks)."""
+def content_text(content: Any, part: Callable[[Any], str | None]) -> str:
+    """The one walk over message or tool-result content: None is "", a string is its own text, and a list is its
+    blocks' texts as `part` renders each (None leaves a block out), one per line.
+
+    Each reader of content text is one `part`: tokens (`result_text`), the turn diff (`display_text`), the simulator's
+    plain text (sim/view.py)."""
     if content is None:
         return ""
     if isinstance(content, str):
         return content
-    parts = []
-    for b in content:
-        if isinstance(b, dict):
-            if b.get("type") == "text":
-                parts.append(b.get("text", ""))
-            elif b.get("type") == "image":
-                parts.append("[image]")
-            else:
-                parts.append(orjson.dumps(b).decode())
-        else:
-            parts.append(str(b))
-    return "\n".join(parts)
+    return "\n".join(t for t in map(part, content) if t is not None)
+
+
+def _token_part(b: Any) -> str:
+    if not isinstance(b, dict):
+        return str(b)
+    t = b.get("type")
+    if t == "text":
+        return b.get("text", "")
+    if t == "image":
+        return "[image]"
+    return orjson.dumps(b).decode()
+
+
+def result_text(content: Any) -> str:
+    """Text of a tool_result's content (a string or a list of text/image blocks), as tokens are counted."""
+    return content_text(content, _token_part)
+
+
+def display_text(block: Any) -> str:
+    """A block as the turn diff shows it: text as is, tool input and other blocks as indented JSON."""
+    if block is None:
+        return ""
+    if isinstance(block, str):
+        return block
+    if not isinstance(block, dict):
+        return json.dumps(block, indent=1)
+    t = block.get("type")
+    if t == "text":
+        return block.get("text", "")
+    if t == "thinking":
+        return block.get("thinking", "")
+    if t == "tool_result":
+        c = block.get("content")
+        return content_text(c, display_text) if isinstance(c, list) else str(c or "")
+    if t == "tool_use":
+        return json.dumps(block.get("input"), indent=1)
+    return json.dumps({k: v for k, v in block.items() if k != "cache_control"}, indent=1)
 
 
 def block_text(block: dict[str, Any]) -> str:

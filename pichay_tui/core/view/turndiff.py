@@ -6,11 +6,11 @@ from the engine's request hook), the replay screen has its own.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import events as ev
+from ..model.blocks import display_text
 
 
 @dataclass(slots=True)
@@ -104,28 +104,6 @@ class TurnLog:
         return self.records.get(sid or "", [])
 
 
-def _block_text(block: Any) -> str:
-    if block is None:
-        return ""
-    if isinstance(block, str):
-        return block
-    if not isinstance(block, dict):
-        return json.dumps(block, indent=1)
-    t = block.get("type")
-    if t == "text":
-        return block.get("text", "")
-    if t == "thinking":
-        return block.get("thinking", "")
-    if t == "tool_result":
-        c = block.get("content")
-        if isinstance(c, list):
-            return "\n".join(_block_text(x) for x in c)
-        return str(c or "")
-    if t == "tool_use":
-        return json.dumps(block.get("input"), indent=1)
-    return json.dumps({k: v for k, v in block.items() if k != "cache_control"}, indent=1)
-
-
 class PageContent:
     """A page's original content and what the model sees now, from the newest (client body, outbound body) of its
     session; where those bodies and the engine come from is the caller's (live: the request hook; replay: frames)."""
@@ -171,11 +149,11 @@ class PageContent:
             return "", ""
         body, outbound = self.last.get(sid, ({}, {}))
         stored = self.engine.store.get(page.content_hash) if page.state.is_out else None
-        original = _block_text(stored) if stored is not None else _block_text(self._at(body, page))
+        original = display_text(stored) if stored is not None else display_text(self._at(body, page))
         if page.state.is_out:
-            now = _block_text(self._at(outbound, page)) or handle_text(page)
+            now = display_text(self._at(outbound, page)) or handle_text(page)
         else:
-            now = _block_text(self._at(outbound, page)) if outbound else original
+            now = display_text(self._at(outbound, page)) if outbound else original
         if not original:
             original = "(content not held: it arrived before the TUI attached or was cleared by the client)"
         return original, now
