@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from ..core.cooperative.phantom import PHANTOM_NAMES
 from . import answers as a
 from .sample_project import MARKERS, PLUGIN_MARKERS, PY_FILES
 from .script import Final, Parallel, Script, ToolCall, bash, edit, glob, grep, read
@@ -117,7 +118,7 @@ def subagent_worker(w: str) -> Script:
                   expected="storage=basalt pricing=cobalt")
 
 
-PHANTOM = {"memory_release", "memory_fault"}
+PHANTOM = PHANTOM_NAMES                   # the tools the proxy offers the model (core/cooperative/phantom.py)
 BLOCK_ID_RE = re.compile(r"\bblock:([\w.:-]+)")
 
 

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pichay_tui.core.wire.sse import SSEDecoder, encode_sse
-from pichay_tui.core.wire.interceptor import StreamInterceptor, intercept_message, validate_client_stream
+from pichay_tui.core.wire.interceptor import StreamInterceptor, intercept_message
+from pichay_tui.core.wire.stream_checks import validate_client_stream
 
 
 def start(msg_id="msg_1"):
