@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pichay_tui.core.lab.cache_model import CacheSim, Calibration, ShapeBuilder
+from pichay_tui.core.lab.cache_model import CacheSim, Calibration
+from pichay_tui.core.lab.cache_shape import ShapeBuilder
 from pichay_tui.core.lab.prices import PRICES, Price, price_for
 
 FLAT = Price(1.0, 1.25, 2.0, 0.1, 5.0, min_cacheable=0)
