@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Hashable, Sequence
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
@@ -17,10 +16,12 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..bindings import TABLE_BINDINGS
-from .cells import NONE, Column, Parts, fit
+from .cells import Column, Parts
+from .vtable_layout import (VTABLE_CSS, column_at, fit_columns, header_strip, kept_cursor, row_strip, set_virtual_size,
+                            table_width)
+
 
 class VirtualTable(ScrollView, can_focus=True):
     """Header line + one line per row; a row cursor moved by keys and mouse. Owns no data beyond the row list."""
@@ -39,18 +40,7 @@ class VirtualTable(ScrollView, can_focus=True):
     DROP: tuple[str, ...] = ()           # columns hidden, in this order, when the pane is too narrow for all
     ZEBRA = False
     COMPONENT_CLASSES = {"vtable--header", "vtable--header-sorted", "vtable--cursor", "vtable--even-row"}
-    DEFAULT_CSS = """
-    VirtualTable {
-        background: $surface;
-        color: $foreground;
-        & > .vtable--header { text-style: bold; color: $text-muted; background: $surface; }
-        & > .vtable--header-sorted { text-style: bold; color: $accent; background: $surface; }
-        & > .vtable--even-row { background: $surface-lighten-1 50%; }
-        &:dark > .vtable--even-row { background: $surface-darken-1 40%; }
-        & > .vtable--cursor { background: $secondary 15%; color: $text; }
-        &:focus > .vtable--cursor { background: $accent 40%; color: $text; text-style: bold; }
-    }
-    """
+    DEFAULT_CSS = VTABLE_CSS
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -94,29 +84,15 @@ class VirtualTable(ScrollView, can_focus=True):
         if cursor is None and rows == self._rows:
             return False
         old = self.selected
-        keep = None if old is None else self.key(old)
         self._rows = rows
         n = len(rows)
-        if cursor is not None:
-            self._cursor = cursor
-        elif keep is not None and not (self._cursor < n and self.key(rows[self._cursor]) == keep):
-            self._cursor = next((i for i, r in enumerate(rows) if self.key(r) == keep), self._cursor)
-        self._cursor = max(0, min(self._cursor, n - 1))
+        self._cursor = kept_cursor(rows, self._cursor if cursor is None else cursor,
+                                   None if old is None or cursor is not None else self.key(old), self.key)
         self._refit()                 # more rows than fit: make room for the scrollbar
-        self._set_virtual(Size(self._table_width(), n + 1))
+        set_virtual_size(self, Size(self._table_width(), n + 1))
         self.refresh()
         self._announce()
         return True
-
-    def _set_virtual(self, size: Size) -> None:
-        """A new row count: update the scrollbars in place (a layout of the whole screen costs ~10 ms)."""
-        if size == self.virtual_size:
-            return
-        if not self.is_mounted or not self.container_size or size.width != self.virtual_size.width:
-            self.virtual_size = size
-            return
-        self.set_reactive(Widget.virtual_size, size)
-        self._scroll_update(size)     # shows/hides scrollbars (that does lay out) and clamps the scroll offset
 
     def move_cursor(self, row: int, scroll: bool = True) -> None:
         if not self._rows:
@@ -152,27 +128,12 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scroll_to(y=self._cursor - rows + 1, animate=False)
 
     def _table_width(self) -> int:
-        return sum(w + 2 for w in self._widths if w)
+        return table_width(self._widths)
 
     # ---- column widths ----
     def fit_columns(self, width: int) -> tuple[int, ...]:
-        """Column widths for `width` cells: whole columns are hidden (width 0) in DROP order before any is cut, so
-        a narrow pane never shows a header cut to one letter."""
-        cols = self.COLUMNS
-        widths = [c.width for c in cols]
-        index = {c.key: i for i, c in enumerate(cols)}
-        flex = index.get(self.FLEX) if self.FLEX else None
-        drops = [index[k] for k in self.DROP if k in index]
-        lo, hi = self.FLEX_RANGE
-        while True:
-            used = sum(w + 2 for i, w in enumerate(widths) if w and i != flex)
-            room = width - used - (2 if flex is not None else 0)
-            if room >= (lo if flex is not None else 0) or not drops:
-                break
-            widths[drops.pop(0)] = 0
-        if flex is not None:
-            widths[flex] = max(self.FLEX_FLOOR, min(hi, room))
-        return tuple(widths)
+        """Column widths for `width` cells under this table's FLEX and DROP rules (see vtable_layout.fit_columns)."""
+        return fit_columns(self.COLUMNS, width, self.FLEX, self.FLEX_RANGE, self.FLEX_FLOOR, self.DROP)
 
     def on_resize(self, event: events.Resize) -> None:
         self._refit()
@@ -215,13 +176,9 @@ class VirtualTable(ScrollView, can_focus=True):
         return [(c.label, False) for c in self.COLUMNS]
 
     def header_line(self) -> Strip:
-        base = self.get_component_rich_style("vtable--header")
-        hot = self.get_component_rich_style("vtable--header-sorted")
-        segs: list[Segment] = []
-        for col, w, (label, lit) in zip(self.COLUMNS, self._widths, self.header_labels()):
-            if w:
-                segs += fit([(label, NONE)], w, col.right, hot if lit else base)
-        return Strip(segs, self._table_width())
+        return header_strip(self.COLUMNS, self._widths, self.header_labels(),
+                            self.get_component_rich_style("vtable--header"),
+                            self.get_component_rich_style("vtable--header-sorted"))
 
     def _row_line(self, i: int) -> tuple[Strip, Style]:
         r = self._rows[i]
@@ -235,14 +192,7 @@ class VirtualTable(ScrollView, can_focus=True):
                 base = base + self.get_component_rich_style("vtable--cursor")
             elif flag:
                 base = base + self.get_component_rich_style("vtable--even-row")
-            segs: list[Segment] = []
-            for col, w, parts in zip(self.COLUMNS, self._widths, self.cells(r)):
-                if not w:
-                    continue
-                if cursor:   # on the highlight, cell colours (orange state, red faults) would vanish: keep weight only
-                    parts = [(text, Style(bold=st.bold, italic=st.italic) if st else st) for text, st in parts]
-                segs += fit(parts, w, col.right, base)
-            line = self._lines[cache_key] = (Strip(segs, self._table_width()), base)
+            line = self._lines[cache_key] = (row_strip(self.COLUMNS, self._widths, self.cells(r), base, cursor), base)
         return line
 
     # ---- focus, mouse, keys ----
@@ -264,14 +214,9 @@ class VirtualTable(ScrollView, can_focus=True):
             return
         event.stop()
         if offset.y == 0:
-            x = offset.x + round(self.scroll_x)
-            for col, w in zip(self.COLUMNS, self._widths):
-                if not w:
-                    continue
-                if x < w + 2:
-                    self.header_clicked(col)
-                    return
-                x -= w + 2
+            col = column_at(self.COLUMNS, self._widths, offset.x + round(self.scroll_x))
+            if col is not None:
+                self.header_clicked(col)
             return
         i = round(self.scroll_y) + offset.y - 1
         if 0 <= i < len(self._rows):
@@ -287,14 +232,14 @@ class VirtualTable(ScrollView, can_focus=True):
         self.move_cursor(self._cursor - 1)
 
     def action_page_down(self) -> None:
-        rows = self.visible_rows()
-        self.scroll_to(y=round(self.scroll_y) + rows, animate=False)
-        self.move_cursor(self._cursor + rows)
+        self._page(self.visible_rows())
 
     def action_page_up(self) -> None:
-        rows = self.visible_rows()
-        self.scroll_to(y=round(self.scroll_y) - rows, animate=False)
-        self.move_cursor(self._cursor - rows)
+        self._page(-self.visible_rows())
+
+    def _page(self, rows: int) -> None:
+        self.scroll_to(y=round(self.scroll_y) + rows, animate=False)
+        self.move_cursor(self._cursor + rows)
 
     def action_scroll_top(self) -> None:
         self.move_cursor(0)
