@@ -13,7 +13,8 @@ import httpx
 import orjson
 
 from ..core.model.exchange import ResponseSummary
-from ..core.wire.sse import FieldDecoder, MessageAccumulator
+from ..core.wire.accumulator import MessageAccumulator
+from ..core.wire.sse import FieldDecoder
 from .upstream import sse_error
 
 MAX_JSON_BODY = 64 * 1024 * 1024

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pichay_tui.core.model.exchange import ResponseSummary
-from pichay_tui.core.wire.sse import MessageAccumulator, SSEDecoder, SSEEvent, encode_sse
+from pichay_tui.core.wire.accumulator import MessageAccumulator
+from pichay_tui.core.wire.sse import SSEDecoder, SSEEvent, encode_sse
 
 
 def _ev(kind: str, **fields) -> tuple[str, dict]:

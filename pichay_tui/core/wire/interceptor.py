@@ -8,7 +8,8 @@ import orjson
 
 from pichay_tui.core.cooperative.cleanup_tags import CleanupError, CleanupOp, CleanupTextFilter, strip_cleanup_blocks
 from pichay_tui.core.cooperative.phantom import PHANTOM_NAMES
-from pichay_tui.core.wire.sse import MessageAccumulator, SSEDecoder, SSEEvent, encode_sse
+from pichay_tui.core.wire.accumulator import MessageAccumulator
+from pichay_tui.core.wire.sse import SSEDecoder, SSEEvent, encode_sse
 
 @dataclass(slots=True)
 class _Block:
