@@ -20,13 +20,14 @@ from ..core.view.model import ViewModel
 from . import operator as ops
 from .bindings import APP_BINDINGS
 from .actions import ViewActions
+from .app_host import HostView
+from .app_intercept import InterceptControls
 from .config import UIConfig
 from .messages import (AgentOutput, CommandQueued, CommandRejected, HostStatus, InterceptChanged, OpenDetail,
                        PageSelected, UpstreamProblem, ViewRefreshed)
 from .palette import OperatorCommands
 from .screens.dialogs import CollapseScreen, ConfirmScreen
 from .screens.main import MainScreen
-from .widgets.header import intercept_label, policy_label
 from .widgets.page_table import PageTable
 from .widgets.panels import SessionsTable
 
@@ -54,7 +55,8 @@ class PichayApp(ViewActions, App):
         self.log_lines: list[str] = []
         self.show_log_on_start = False
         self._unsub_intercept = lambda: None
-        self._last_problem: tuple[str, float] = ("", 0.0)
+        self.intercepts = InterceptControls(self)
+        self.host_view = HostView(self)
         self.theme = self.cfg.theme
         if self.cfg.keymap:
             self.set_keymap(self.cfg.keymap)
@@ -76,6 +78,7 @@ class PichayApp(ViewActions, App):
 
     @property
     def main(self) -> MainScreen:
+        """The main (page table) screen, installed by name or pushed first; tests reach its widgets through this."""
         return self.get_screen("main") if self.is_screen_installed("main") else self.screen_stack[1]
 
     def refresh_view(self, force: bool = False) -> None:
@@ -211,35 +214,21 @@ class PichayApp(ViewActions, App):
         """Where operator commands go: the engine (the replay app records them into the replay instead)."""
         return self.engine.command(command, **args)
 
-    # ---- intercept (proxy-level: hold requests until the operator releases them) ----
+    # ---- intercept (proxy-level: hold requests until the operator releases them; see app_intercept) ----
     @property
     def intercept(self) -> Any:
         """The proxy's Intercept, when this app runs a live proxy (None in replay and in proxy-less tests)."""
-        return getattr(getattr(self.host, "server", None), "intercept", None)
+        return self.intercepts.intercept
 
     def _intercept_sig(self) -> tuple:
-        i = self.intercept
-        return (i.enabled, len(i.held)) if i is not None else ()
+        return self.intercepts.sig()
 
     def intercept_command(self, command: str, **args: Any) -> dict | None:
         """Run one intercept.* command (the same ones POST /_pichay/commands takes); report the outcome."""
-        if self.intercept is None:
-            self.notify("intercept needs the live proxy", title=command, severity="warning")
-            return None
-        try:
-            result = self.intercept.command(command, **args)
-        except CommandError as e:
-            self.notify(str(e), title=command, severity="warning")
-            return None
-        self._show_intercept()
-        return result
+        return self.intercepts.command(command, **args)
 
     def action_intercept_toggle(self) -> None:
-        r = self.intercept_command("intercept.toggle")
-        if r is not None:
-            on, n = r["result"]["enabled"], len(r["result"]["released"])
-            self.notify("holding each request until you release it (R)" if on else
-                        f"off{f' — released {n}' if n else ''}", title="intercept", timeout=3)
+        self.intercepts.toggle()
 
     def action_intercept_release(self) -> None:
         self.intercept_command("intercept.release")
@@ -247,59 +236,26 @@ class PichayApp(ViewActions, App):
     def action_intercept_release_all(self) -> None:
         self.intercept_command("intercept.release_all")
 
-    def _show_intercept(self) -> None:
-        main = self._main()
-        if main is not None and self.intercept is not None:
-            main.set_intercept(intercept_label(self.intercept.snapshot()))
-        self.refresh_bindings_if_changed()
-
     @on(InterceptChanged)
     def _intercept_changed(self, msg: InterceptChanged) -> None:
-        self._show_intercept()
-        if msg.kind == "request_held":
-            self.notify(f"{msg.data.get('id')} from {msg.data.get('session')} held — queue commands, then R "
-                        "releases it", title="intercept", timeout=4)
-        elif msg.kind == "request_dropped":
-            self.notify(f"{msg.data.get('id')}: the client went away while held", title="intercept",
-                        severity="warning", timeout=4)
-        elif msg.kind == "request_released" and msg.data.get("reason") == "timeout":
-            self.notify(f"{msg.data.get('id')} released by the safety timeout", title="intercept",
-                        severity="warning", timeout=4)
+        self.intercepts.changed(msg.kind, msg.data)
 
-    # ---- host ----
+    # ---- host (see app_host) ----
     def show_host_status(self) -> None:
         """The header's proxy URL and host line (agent state, "N sessions live" / "waiting for an agent")."""
-        main = self._main()
-        if main is not None and self.host is not None:
-            if hasattr(self.host, "live"):
-                self.host.live = len(self.vm.live(self.clock()))
-            main.set_url(self.host.url or "", self.host.status_line(), self.engine.config.mode,
-                         policy_label(self.engine.config),
-                         getattr(getattr(self.host, "server", None), "control_token", ""))
+        self.host_view.show_status()
 
     @on(HostStatus)
     def _host_status(self, msg: HostStatus) -> None:
-        self.show_host_status()
-        if msg.level != "status":
-            self.notify(msg.text, severity=msg.level, timeout=8 if msg.level == "error" else 5)
+        self.host_view.status(msg.text, msg.level)
 
     @on(UpstreamProblem)
     def _upstream_problem(self, msg: UpstreamProblem) -> None:
-        """A toast per upstream failure, the same text at most every few seconds (a dead upstream fails every
-        retry); the sessions pane keeps the state."""
-        from ..proxy.server import describe_problem
-
-        text, now = describe_problem(msg.info), time.monotonic()
-        if self._last_problem[0] == text and now - self._last_problem[1] < 5:
-            return
-        self._last_problem = (text, now)
-        self.notify(text, title="upstream failed", severity="error", timeout=8)
+        self.host_view.upstream_problem(msg.info)
 
     @on(AgentOutput)
     def _agent_output(self, msg: AgentOutput) -> None:
-        self.log_lines.append(msg.line)
-        if self._main() is not None:
-            self._main().log_line(msg.line)
+        self.host_view.agent_output(msg.line)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

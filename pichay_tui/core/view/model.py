@@ -6,103 +6,16 @@ view can update incrementally, and builds display rows from the engine's session
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from .. import events as ev
 from ..commands.registry import pending_by_page
 from .filterexpr import Filter, compile_filter
 from ..lab.spend import SpendMeter
+from .health import FaultRows, pin_rows, thrash_warning
+from .rows import (HIDDEN_KINDS, OUT_STATES, SORT_KEYS, FaultRow, Gauge, PageRow, PinRow, SessionRow,  # noqa: F401
+                   page_row)
 from .turndiff import TurnLog
-
-OUT_STATES = ("evicted", "released", "collapsed", "stubbed", "cleared-by-client")
-HIDDEN_KINDS = ("tool_use", "tool_def", "text", "thinking")  # shown with show_all; results are what pages
-SORT_KEYS = ("order", "tokens", "age", "faults", "state", "tool", "address", "bytes")
-THRASH_WINDOW = 8                     # recent faults looked at for the thrash warning
-
-
-class PageRow(NamedTuple):
-    """One page table row. A named tuple, not a dataclass: thousands are rebuilt whenever the turn advances (ages
-    change), and a tuple builds ~6× faster; it is immutable, hashable and compared by value all the same."""
-
-    id: str
-    kind: str
-    tool: str
-    address: str
-    state: str
-    tokens: int
-    bytes: int
-    age: int
-    turn: int
-    faults: int
-    pin_reason: str
-    pending: str
-    paged: bool
-    is_error: bool
-    order: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return self._asdict()
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRow:
-    id: str
-    client: str
-    parent: str
-    turns: int
-    requests: int
-    zone: str
-    resident: int
-    evicted: int
-    evictions: int
-    faults: int
-    fault_rate: float
-    pins: int
-    pending: int
-    upstream_errors: int = 0       # responses the upstream failed (4xx/5xx, unreachable, timeout)
-    upstream_error: str = ""       # "502 upstream unreachable: …" while the latest response failed, else ""
-
-
-@dataclass(frozen=True, slots=True)
-class Gauge:
-    window: int
-    tokens: int            # estimated input tokens of the next request
-    resident: int
-    evicted: int
-    header: int
-    zone: str
-    thresholds: tuple[tuple[str, int], ...]
-    next_zone: str
-    to_next: int
-    spend_usd: float | None = None        # the session's bill so far (observed where reported, else the cache model's)
-    spend_observed: bool = False
-    saving_usd: float | None = None       # the cache model's bill without the pager minus with it
-
-
-@dataclass(frozen=True, slots=True)
-class FaultRow:
-    page: str
-    tool: str
-    address: str
-    turn: int
-    eviction_turn: int
-    turns_since: int
-    seconds_since: float
-    major: bool
-    refaults: int          # faults of the same address up to this one
-    tokens: int
-
-
-@dataclass(frozen=True, slots=True)
-class PinRow:
-    page: str
-    tool: str
-    address: str
-    reason: str
-    since_turn: int
-    tokens: int
-    pending: str
 
 
 class ViewModel:
@@ -123,7 +36,7 @@ class ViewModel:
         self._dirty_pages: dict[str, set[str]] = {}
         self._turn_seen: dict[str, int] = {}
         self._dirty_sessions: set[str] = set()
-        self._fault_rows: dict[str, tuple[list[FaultRow], dict[str, int], Any, Any]] = {}
+        self._faults = FaultRows()
         self.events_seen = 0
         self.kind_counts: dict[str, int] = {}
         self.last_event: ev.Event | None = None
@@ -175,7 +88,7 @@ class ViewModel:
         self._pending_rows.clear()
         self._hidden_stale.clear()
         self._dirty_pages.clear()
-        self._fault_rows.clear()
+        self._faults = FaultRows()
         self.history.clear()
         self.turns = TurnLog()
         self.spend = SpendMeter(observed_is_ours=self.observed_usage_is_ours)
@@ -206,13 +119,6 @@ class ViewModel:
     def set_filter(self, text: str) -> None:
         self.filter = compile_filter(text)       # raises FilterError; the old filter stays on error
 
-    @staticmethod
-    def _row(s: Any, pid: str, order: int, pend: dict[str, str]) -> PageRow:
-        p = s.pages[pid]
-        return PageRow(pid, p.kind._value_, p.tool or "", p.address or "", p.state._value_, p.tokens, p.bytes,
-                       p.age(s.turn), p.turn, p.faults, p.pin_reason._value_ if p.pin_reason else "",
-                       pend.get(pid, ""), p.paged, p.is_error, order)
-
     def _sync_rows(self, s: Any, hidden: bool) -> dict[str, PageRow]:
         """Bring the session's row cache up to date: changed pages, new pages, and every row when the turn advanced
         (ages change). Rows of hidden kinds (calls, text) are refreshed lazily, only when `hidden` asks for them."""
@@ -221,7 +127,7 @@ class ViewModel:
         was_pending = self._pending_rows.get(s.id, set())
         self._pending_rows[s.id] = set(pend)
         dirty = self._dirty_pages.pop(s.id, set()) | set(pend) | was_pending
-        order, pages, row = s.order, s.pages, self._row
+        order, pages, row = s.order, s.pages, page_row
         if len(cache) > len(order):                  # pages were dropped (client rewrite/compact): start over
             cache.clear()
         if self._turn_seen.get(s.id) != s.turn:
@@ -259,7 +165,7 @@ class ViewModel:
         cache = self._sync_rows(s, self.show_all)
         r = cache.get(pid)
         if r is not None and self._hidden_stale.get(s.id) and r.kind in HIDDEN_KINDS:
-            r = self._row(s, pid, r.order, pending_by_page(s))
+            r = page_row(s, pid, r.order, pending_by_page(s))
         return r
 
     def check(self, command: str, row: PageRow | None) -> tuple[bool, str]:
@@ -322,47 +228,18 @@ class ViewModel:
         return s.per_request_rewrite.get(request_no) if s else None
 
     def faults(self, sid: str | None = None) -> list[FaultRow]:
-        """The session's faults, oldest first. `s.faults` only grows, so rows are built once and only new faults are
-        added on later calls (a long thrashing session has thousands)."""
+        """The session's faults, oldest first (rows built once per fault)."""
         s = self.session(sid)
-        if s is None:
-            return []
-        rows, seen, src, last = self._fault_rows.get(s.id) or ([], {}, s, None)
-        n = len(rows)
-        if src is not s or len(s.faults) < n or (n and s.faults[n - 1] is not last):
-            rows, seen, n = [], {}, 0                # another session object (replay jump) or a rewritten list
-        for f in s.faults[n:]:
-            seen[f.key] = seen.get(f.key, 0) + 1
-            p = s.pages.get(f.page)
-            rows.append(FaultRow(f.page, p.tool or "" if p else "", p.address if p else f.key, f.turn,
-                                 f.eviction_turn, f.turns_since, f.seconds_since, f.major, seen[f.key], f.tokens))
-        self._fault_rows[s.id] = (rows, seen, s, s.faults[-1] if s.faults else None)
-        return list(rows)
+        return [] if s is None else self._faults.rows(s)
 
     def thrash_warning(self, sid: str | None = None) -> str:
-        """Non-empty when pages keep cycling: an address faulted twice, or 3+ faults within the last 2τ turns."""
+        """Non-empty when pages keep cycling (see health.thrash_warning)."""
         s = self.session(sid)
-        recent = self.faults(sid)[-THRASH_WINDOW:]
-        if s is None or not recent:
-            return ""
-        tau = self.engine.config.age_threshold
-        repeat = sorted({f.address for f in recent if f.refaults >= 2})
-        burst = [f for f in recent if s.turn - f.turn <= 2 * tau]
-        if repeat or len(burst) >= 3:
-            names = ", ".join(a.rsplit("/", 1)[-1] for a in (repeat or sorted({f.address for f in burst}))[:3])
-            return f"thrashing: {names} cycle out and back — pin them or raise τ"
-        return ""
+        return "" if s is None else thrash_warning(s, self.faults(sid), self.engine.config.age_threshold)
 
     def pins(self, sid: str | None = None) -> list[PinRow]:
         s = self.session(sid)
-        if s is None:
-            return []
-        pend = pending_by_page(s)
-        out = [PinRow(p.id, p.tool or "", p.address, p.pin_reason.value, p.pinned_at_turn or 0, p.tokens,
-                      pend.get(p.id, "")) for p in s.pages.values() if p.pinned]
-        out += [PinRow(pid, s.pages[pid].tool or "", s.pages[pid].address, "operator", s.turn, s.pages[pid].tokens,
-                       "page.pin") for pid, c in pend.items() if c == "page.pin" and pid in s.pages]
-        return out
+        return [] if s is None else pin_rows(s)
 
     def page_history(self, pid: str, sid: str | None = None) -> list[ev.Event]:
         return list(self.history.get((sid or self.selected or "", pid), ()))
