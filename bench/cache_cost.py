@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pichay_tui.cli.replay import DEFAULT_COMPARE
+from pichay_tui.core.lab.compare import DEFAULT_COMPARE
 from pichay_tui.core.lab.analysis import analyze
 from pichay_tui.core.model.config import PagerConfig
 

@@ -55,9 +55,21 @@ def report(exc: BaseException, argv: list[str] | None = None) -> int:
     return CRASH_EXIT
 
 
+def _drop_typeahead() -> None:
+    """Discard keys typed but not read by the app (during startup, or while it shut down): otherwise the shell runs
+    them after we exit."""
+    try:
+        import termios
+
+        if sys.stdin.isatty():
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
 def run_app(app: Any) -> Any:
-    """Run a Textual app; re-raise the exception it crashed with (its own traceback print is suppressed) and turn a
-    non-zero return code into SystemExit."""
+    """Run a Textual app as every TUI command does: re-raise the exception it crashed with (its own traceback print
+    is suppressed), turn a non-zero return code into SystemExit, and leave no stray typeahead before or after it."""
     original = app._print_error_renderables
 
     def quiet() -> None:
@@ -67,7 +79,11 @@ def run_app(app: Any) -> Any:
             original()
 
     app._print_error_renderables = quiet
-    result = app.run()
+    _drop_typeahead()
+    try:
+        result = app.run()
+    finally:
+        _drop_typeahead()
     if app._exception is not None:
         raise app._exception
     if app.return_code:

@@ -13,7 +13,7 @@ from .. import __version__
 from .options import build_options, proxy_options
 from ..core.errors import StartupError
 
-SUBCOMMAND_MODULES = ("serve", "tui", "replay", "upstream")
+SUBCOMMAND_MODULES = ("serve", "tui", "replay", "analyze", "samples", "screenshots", "upstream")
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

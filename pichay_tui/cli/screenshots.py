@@ -1,4 +1,5 @@
-"""`pichay-tui screenshots`: drive the real demo headless and save SVGs of the main screen, page detail and turn diff."""
+"""`pichay-tui screenshots`: drive the real demo and a replay headless and save SVGs of the main screen, page detail,
+turn diff, help, replay and the replay's policy comparison."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .options import ProxyOptions
+import click
+
+from ..settings import ProxyOptions
 
 
 async def _until(pilot, cond, timeout: float = 60.0) -> None:
@@ -89,6 +92,20 @@ async def replay_screens(out: Path, size: tuple[int, int]) -> list[Path]:
         await pilot.pause(0.2)
         written.append(Path(app.save_screenshot("replay-compare.svg", str(out))))
     return written
+
+
+@click.command("screenshots")
+@click.option("--out", type=click.Path(file_okay=False), default="screenshots", show_default=True)
+@click.option("--size", default="160x48", show_default=True, help="Terminal size COLSxROWS.")
+def screenshots_command(out: str, size: str) -> None:
+    """Run the demo and a replay headless; write SVGs of the main screen, page detail, turn diff, help, replay and
+    the replay's policy comparison into --out."""
+    cols, rows = (int(x) for x in size.lower().split("x"))
+    for path in asyncio.run(generate(Path(out), (cols, rows))):
+        click.echo(path)
+
+
+COMMANDS = [screenshots_command]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,15 +1,14 @@
-"""`pichay-tui` (the TUI with the proxy in-process), `pichay-tui demo` and `pichay-tui screenshots`."""
+"""`pichay-tui` (the TUI with the proxy in-process) and `pichay-tui demo`, built by one app factory."""
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import click
 
+from .crash import run_app
 from .options import ProxyOptions, build_options, proxy_options
 
 
@@ -28,12 +27,14 @@ def build_app(opts: ProxyOptions, agent_cmd: list[str] | None = None, demo_dir: 
     """The app exactly as the CLI runs it (tests and the screenshot command use this factory too)."""
     from ..proxy.server import ProxyServer
     from ..ui.app import PichayApp
-    from ..ui.host import DemoHost, ProxyHost
+    from ..ui.host import ProxyHost
 
     cfg = cfg or _configured(opts)
     server = ProxyServer(opts)
     if demo_dir is not None:
-        host = DemoHost(server, demo_dir, scripts=scripts, pace=pace)
+        from .demo import demo_host
+
+        host = demo_host(server, demo_dir, scripts, pace)
         root = demo_dir
     else:
         log = None
@@ -46,30 +47,6 @@ def build_app(opts: ProxyOptions, agent_cmd: list[str] | None = None, demo_dir: 
     if agent_cmd or demo_dir is not None:
         app.show_log_on_start = True
     return app
-
-
-def _drop_typeahead() -> None:
-    """Discard keys typed but not read by the app (during startup, or while it shut down): otherwise the shell runs
-    them after we exit."""
-    try:
-        import termios
-
-        if sys.stdin.isatty():
-            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
-    except (ImportError, OSError, ValueError):
-        pass
-
-
-def run_app(app) -> None:
-    """Run a TUI app as the CLI does (crash.run_app: a crash or a return code is the exit status), with no stray
-    input before or after it."""
-    from .crash import run_app as run_reporting_crashes
-
-    _drop_typeahead()
-    try:
-        run_reporting_crashes(app)
-    finally:
-        _drop_typeahead()
 
 
 def run_tui(opts: ProxyOptions, agent_cmd: list[str]) -> None:
@@ -98,17 +75,4 @@ def demo_command(pace: float, scripts: tuple[str, ...], workdir: str | None, **k
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-@click.command("screenshots")
-@click.option("--out", type=click.Path(file_okay=False), default="screenshots", show_default=True)
-@click.option("--size", default="160x48", show_default=True, help="Terminal size COLSxROWS.")
-def screenshots_command(out: str, size: str) -> None:
-    """Run the demo and a replay headless; write SVGs of the main screen, page detail, turn diff, help, replay and
-    the replay's policy comparison into --out."""
-    from .screenshots import generate
-
-    cols, rows = (int(x) for x in size.lower().split("x"))
-    for path in asyncio.run(generate(Path(out), (cols, rows))):
-        click.echo(path)
-
-
-COMMANDS = [demo_command, screenshots_command]
+COMMANDS = [demo_command]

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .script import Final, Parallel, get_script, make_tool_id
+from .script import get_script
+from .steps import Final, Parallel, make_tool_id
 from .view import RequestView
 
 SIDE_REPLY = "Simulated session"  # answer to side requests without tools (titles, probes, quota checks)

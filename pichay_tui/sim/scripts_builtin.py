@@ -6,7 +6,7 @@ import re
 from ..core.cooperative.phantom import PHANTOM_NAMES
 from . import answers as a
 from .sample_project import MARKERS, PLUGIN_MARKERS, PY_FILES
-from .script import Final, Parallel, Script, ToolCall, bash, edit, glob, grep, read
+from .steps import Final, Parallel, Script, ToolCall, bash, edit, glob, grep, read
 from .view import RequestView
 
 SUMMARY = "python3 -m inventory.cli summary"

@@ -10,7 +10,7 @@ from typing import Callable
 
 from . import answers as a
 from .sample_project import MARKERS
-from .script import Final, Script, ToolCall, bash, grep, read
+from .steps import Final, Script, ToolCall, bash, grep, read
 from .scripts_builtin import SUMMARY
 from .view import RequestView
 

@@ -9,7 +9,7 @@ import contextlib
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncContextManager, Awaitable, Callable
 
 from .messages import AgentOutput, HostStatus, UpstreamProblem
 
@@ -118,9 +118,15 @@ class DemoHost(ProxyHost):
     follow_new_sessions = True        # each script is a new session: the view moves to the one running
 
     def __init__(self, server: Any, workdir: str, scripts: tuple[str, ...] = ("coding", "long"),
-                 pace: float = 2.0, start_paused: bool = False) -> None:
+                 pace: float = 2.0, start_paused: bool = False, *, make_project: Callable[[str], Any],
+                 start_upstream: Callable[[str], AsyncContextManager[str]],
+                 make_agent: Callable[[str, str, str, Callable[[Any], Awaitable[None]]], Any]) -> None:
+        """The simulator comes in as three callables (cli/demo.py passes sim's), so the UI does not import sim:
+        `make_project(workdir)` writes the sample project, `start_upstream(workdir)` is an async context giving the
+        scripted upstream's URL, `make_agent(proxy_url, workdir, script, on_exchange)` an agent with `await run()`."""
         super().__init__(server)
         self.workdir, self.scripts, self.pace = workdir, scripts, pace
+        self.make_project, self.start_upstream, self.make_agent = make_project, start_upstream, make_agent
         self.speed, self.paused = 1.0, start_paused
         self._resume = asyncio.Event()
         if not start_paused:
@@ -166,20 +172,16 @@ class DemoHost(ProxyHost):
         await self._resume.wait()
 
     async def run(self, app: Any) -> None:
-        from ..sim.agent import SimulatedAgent
-        from ..sim.sample_project import create_sample_project
-        from ..sim.upstream import create_upstream_app, run_upstream
-
         self._app = app
-        create_sample_project(self.workdir, "long")
-        async with run_upstream(create_upstream_app(workdir=self.workdir)) as upstream:
+        self.make_project(self.workdir)
+        async with self.start_upstream(self.workdir) as upstream:
             self.server.upstream_url = upstream
             await super().run(app)
             if self.server.url is None:       # the proxy could not bind: run() asked the app to exit
                 return
             for name in self.scripts:
                 self.script, self.step = name, 0
-                agent = SimulatedAgent(self.server.url, self.workdir, script=name, on_exchange=self._on_exchange)
+                agent = self.make_agent(self.server.url, self.workdir, name, self._on_exchange)
                 result = await agent.run()
                 app.post_message(AgentOutput(f"[{name}] done: {result.final_text.splitlines()[-1][:100]}"))
             self.script = "finished"

@@ -47,7 +47,7 @@ async def _wait(pilot, cond, timeout=60.0):
 
 @pytest.mark.asyncio
 async def test_replay_compare_screen_runs_analysis_in_a_worker():
-    from pichay_tui.cli.replay import DEFAULT_COMPARE
+    from pichay_tui.core.lab.compare import DEFAULT_COMPARE
     from pichay_tui.ui.screens.compare import CompareReady, CompareScreen
 
     msgs = []

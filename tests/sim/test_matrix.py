@@ -12,9 +12,11 @@ from pichay_tui.sim.agent import SimulatedAgent
 from pichay_tui.sim.answers import answer_line
 from pichay_tui.sim.claude_cli import ClaudeRun
 from pichay_tui.sim.clients import CLIENTS, Client, ClientMissing
-from pichay_tui.sim.matrix import SCENARIOS_BY_KEY, Cell, first_text, judge
+from pichay_tui.sim.matrix import SCENARIOS_BY_KEY
+from pichay_tui.sim.matrix_judge import Cell, first_text, judge
 from pichay_tui.sim.model import decide
-from pichay_tui.sim.script import expected_answer, make_tool_id, script_prompt
+from pichay_tui.sim.script import expected_answer, script_prompt
+from pichay_tui.sim.steps import make_tool_id
 from pichay_tui.sim.upstream import create_upstream_app, run_upstream
 
 

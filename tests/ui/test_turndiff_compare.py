@@ -6,7 +6,7 @@ from pichay_tui.core.model.config import PagerConfig
 from pichay_tui.core.engine.facade import Engine
 from pichay_tui.core.model.exchange import ResponseSummary
 from pichay_tui.core.lab.synthetic import Conversation
-from pichay_tui.cli.replay import COMPARE_HEADERS
+from pichay_tui.core.lab.compare import COMPARE_HEADERS
 from pichay_tui.ui.app import PichayApp
 from pichay_tui.ui.config import UIConfig
 from pichay_tui.ui.screens.compare import CompareReady, CompareState, best_policy, compare_table

@@ -113,7 +113,7 @@ class ReplayApp(PichayApp):
     # ---- policy comparison ----
     def action_replay_compare(self) -> None:
         if self.compare is None:
-            from ...cli.replay import DEFAULT_COMPARE
+            from ...core.lab.compare import DEFAULT_COMPARE
 
             rp = self.controller.replayer
             primary = rp.config.policy
@@ -124,7 +124,7 @@ class ReplayApp(PichayApp):
 
     def _compare_job(self) -> None:
         """Worker thread: the same comparison as `analyze --compare`, on fresh engines; results go up as messages."""
-        from ...cli.replay import COMPARE_HEADERS, compare_rows
+        from ...core.lab.compare import COMPARE_HEADERS, compare_rows
         from ...core.lab.analysis import analyze, frames_to_process
 
         state = self.compare
