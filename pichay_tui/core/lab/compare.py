@@ -2,7 +2,7 @@
 prints and the replay screen shows; sans-io, so the UI and the CLI both import it from here."""
 from __future__ import annotations
 
-from .analysis import totals_of
+from .totals import totals_of
 
 DEFAULT_COMPARE = "fifo,lru,working_set,cost_aware,cache_aware,pin_decay,anthropic_clear,cc_microcompact,none"
 
