@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..paging.pager import Pager
     from ..session.session import Session
 
-Emit = Callable[[str, "Session | None", dict[str, Any]], Any]
+Emit = Callable[[ev.EventPayload, "Session | None"], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class CommandQueue:
         spec.validate(s, args)
         entry = {"command": name, **args, "session": s.id}
         s.pending.append(entry)
-        self._emit(ev.COMMAND_QUEUED, s, {"command": name, "args": entry})
+        self._emit(ev.CommandQueued(command=name, args=entry), s)
         self._on_change()
         return {"ok": True, "queued": True, "command": name, "session": s.id, "page": args.get("page"),
                 "applies": "at the next request of this session"}
@@ -64,9 +64,9 @@ class CommandQueue:
             spec = COMMANDS[cmd["command"]]
             try:
                 result = spec.apply(pager, cmd, applied)
-                self._emit(ev.COMMAND_APPLIED, s, {"command": cmd["command"], "args": cmd, "ok": True,
-                                                   "result": result})
+                self._emit(ev.CommandApplied(command=cmd["command"], args=cmd, ok=True,
+                                             result=result), s)
             except CommandError as e:
-                self._emit(ev.COMMAND_APPLIED, s, {"command": cmd["command"], "args": cmd, "ok": False,
-                                                   "error": str(e)})
+                self._emit(ev.CommandApplied(command=cmd["command"], args=cmd, ok=False,
+                                             error=str(e)), s)
         return applied

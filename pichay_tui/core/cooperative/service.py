@@ -51,10 +51,10 @@ class Cooperation:
             tools, stubbed = trim_tools(s, tools)
             if stubbed != s.stubbed_tools:
                 restored = sorted(set(s.stubbed_tools) - set(stubbed))
-                self.bus.emit(ev.SWEEP_APPLIED, s, {"changed_pages": [], "tools_stubbed": stubbed,
-                                                 "tools_restored": restored, "first_changed_index": -1,
-                                                 "predicted_invalidated_tokens": s.header_tokens + s.fen.total,
-                                                 "tokens_saved": s.trim_estimate.get("tokens_saved_per_request", 0)})
+                self.bus.emit(ev.ToolsStubbed(changed_pages=[], tools_stubbed=stubbed,
+                                              tools_restored=restored, first_changed_index=-1,
+                                              predicted_invalidated_tokens=s.header_tokens + s.fen.total,
+                                              tokens_saved=s.trim_estimate.get("tokens_saved_per_request", 0)), s)
                 s.stubbed_tools = stubbed
             changed = bool(stubbed)
         # every handle names memory_fault as its way back, so without cooperative mode memory_fault alone is still
@@ -115,7 +115,7 @@ class Cooperation:
                     out.append(self.commands.queue(s, name, **args))
             except CommandError as e:
                 out.append({"ok": False, "op": op.op, "error": str(e)})
-                self.bus.emit(ev.COMMAND_APPLIED, s, {"command": f"cleanup.{op.op}", "ok": False, "error": str(e)})
+                self.bus.emit(ev.CommandApplied(command=f"cleanup.{op.op}", ok=False, error=str(e)), s)
         return out
 
     def apply_recorded(self, name: str, args: dict[str, Any]) -> Any:

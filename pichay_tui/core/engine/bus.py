@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from ..events import Event
+from ..events import Event, EventPayload
 
 if TYPE_CHECKING:
     from ..session.session import Session
@@ -39,10 +39,11 @@ class EventBus:
         hooks.append(callback)
         return lambda: hooks.remove(callback) if callback in hooks else None
 
-    def emit(self, kind: str, session: "Session | None", data: dict[str, Any]) -> Event:
+    def emit(self, payload: EventPayload, session: "Session | None") -> Event:
+        """Number the event, stamp it with the session's turn and `now`, and hand it to every subscriber."""
         self.seq += 1
-        e = Event(kind=kind, session=session.id if session else "", turn=session.turn if session else 0,
-                  ts=self.now or self.clock(), data=data, seq=self.seq)
+        e = Event(kind=payload.KIND, session=session.id if session else "", turn=session.turn if session else 0,
+                  ts=self.now or self.clock(), data=payload.to_dict(), seq=self.seq)
         if session is not None:
             self.touched.add(session.id)
         if self._collect is not None:

@@ -84,7 +84,7 @@ class SessionDirectory:
         self.by_fp[(ckey, key)] = sid
         if ckey:
             self.by_client.setdefault(ckey, []).append(sid)
-        self.bus.emit(ev.SESSION_STARTED, s, {"client": label, "parent": parent, "client_key": bool(ckey)})
+        self.bus.emit(ev.SessionStarted(client=label, parent=parent, client_key=bool(ckey)), s)
         return s
 
     def _main_of(self, known: list[str]) -> str:

@@ -1,8 +1,7 @@
 """The pager facade: ingests client requests, produces outbound views, takes responses and operator commands.
 
-Single-threaded and I/O-free: the proxy, the TUI, the recorder and replay all drive this one object. The work is
-done by its collaborators: EventBus (events), SessionDirectory (which session), CommandQueue (commands),
-Cooperation (the model's own paging calls) and RequestPath (one request and its response).
+Single-threaded and I/O-free: the proxy, the TUI, the recorder and replay all drive this one object. Its collaborators
+do the work: EventBus, SessionDirectory, CommandQueue, Cooperation (the model's paging calls) and RequestPath.
 """
 from __future__ import annotations
 
@@ -57,10 +56,6 @@ class Engine:
         """Call `callback(body, result)` after every paged (non-side) request; returns the unsubscribe."""
         return self.bus.on_request(callback)
 
-    @property
-    def touched(self) -> set[str]:          # sessions changed since the last checkpoint
-        return self.bus.touched
-
     def _changed(self) -> None:
         self.on_change() if self.on_change is not None else None
 
@@ -70,7 +65,7 @@ class Engine:
         s = self.sessions.get(session_id)
         if s:
             s.stats.failures += 1
-        self.bus.emit(ev.ENGINE_FAILED, s, {"where": where, "error": error})
+        self.bus.emit(ev.EngineFailed(where=where, error=error), s)
 
     def find_session(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Session | None:
         return self.directory.find(body, headers)
@@ -104,7 +99,6 @@ class Engine:
         return result
 
     def preview(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """The outbound form of a body for a known session without changing any state (for count_tokens)."""
         return self.requests.preview(body, headers)
 
     def _estimate(self, s: Session) -> int:
@@ -137,8 +131,7 @@ class Engine:
         why = why_not(session, command, page, pending)
         return not why, why
 
-    def queue(self, s: Session, name: str, **args: Any) -> dict[str, Any]:
-        """Validate a command against the session now and queue it for the next request."""
+    def queue(self, s: Session, name: str, **args: Any) -> dict[str, Any]:    # validated now, applied later
         return self.commands.queue(s, name, **args)
 
     def apply_recorded(self, name: str, args: dict[str, Any]) -> Any:
@@ -147,7 +140,6 @@ class Engine:
             return self.coop.apply_recorded(name, dict(args))
         return self.command(name, **args)
 
-    # ---- the model's cooperative calls: answered by Cooperation (cooperative/service.py) ----
     def answer_phantom_calls(self, session_id: str, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self.coop.answer_phantom_calls(session_id, calls)
 

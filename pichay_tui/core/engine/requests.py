@@ -71,10 +71,10 @@ class RequestPath:
             tokens_in = s.header_tokens + s.resident_tokens + s.evicted_tokens
             tokens_out = s.header_tokens + s.fen.total
             s.last_out_tokens = tokens_out
-            self.bus.emit(ev.REQUEST_PAGED, s, {"request_no": req, "tokens_in": tokens_in, "tokens_out": tokens_out,
-                                                "changed": outbound is not body, "path": path,
-                                                "model": body.get("model") if isinstance(body.get("model"), str)
-                                                else ""})
+            self.bus.emit(ev.RequestPaged(request_no=req, tokens_in=tokens_in, tokens_out=tokens_out,
+                                          changed=outbound is not body, path=path,
+                                          model=body.get("model") if isinstance(body.get("model"), str)
+                                          else ""), s)
             return RequestResult(s.id, outbound, outbound is not body, collected, req,
                                  tokens_in=tokens_in, tokens_out=tokens_out)
 
@@ -129,7 +129,7 @@ class RequestPath:
         zone = self.config.zones.zone_of(tokens)
         if zone != s.zone:
             old, s.zone = s.zone, zone
-            self.bus.emit(ev.ZONE_CHANGED, s, {"old": old, "new": zone, "tokens": tokens})
+            self.bus.emit(ev.ZoneChanged(old=old, new=zone, tokens=tokens), s)
 
     def handle_response(self, s: Session, response: ResponseSummary) -> list[Event]:
         """Calibrate the token estimate against the upstream's usage and note the sweep's observed cache cost."""
@@ -143,6 +143,6 @@ class RequestPath:
                     s.sweeps[-1]["observed"] = {**{k: usage.get(k, 0) for k in keys},
                                                 "before": {k: s.last_usage.get(k, 0) for k in keys}}
                 s.last_usage, s._tokens_at_usage = dict(usage), s.last_out_tokens
-            self.bus.emit(ev.RESPONSE_COMPLETED, s, {"usage": usage, "stop_reason": response.stop_reason,
-                                                     "status": response.status, "error": response.error})
+            self.bus.emit(ev.ResponseCompleted(usage=usage, stop_reason=response.stop_reason,
+                                               status=response.status, error=response.error), s)
             return collected

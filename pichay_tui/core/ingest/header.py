@@ -41,5 +41,5 @@ def _header_page(s: "Session", counter: TokenCounter, pid: str, kind: Kind, role
                     address=label, tool=label if kind is Kind.TOOL_DEF else None, epoch=s.epoch)
         s.pages[pid] = page
         s.order.append(pid)
-        s.emit(ev.PAGE_ADDED, {"page": pid, "kind": kind.value, "tokens": page.tokens, "bytes": page.bytes})
+        s.emit(ev.PageAdded(page=pid, kind=kind.value, tokens=page.tokens, bytes=page.bytes))
     return page.tokens

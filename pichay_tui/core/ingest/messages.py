@@ -76,7 +76,7 @@ class Ingestor:
                 s.set_sub(page, False)
             if page.pos >= 0:
                 s.fen.set(page.pos, self.counter.count(result_text(blk.get("content"))))
-            s.emit(ev.PAGE_CLEARED_BY_CLIENT, {"page": page.id, "tokens": page.tokens, "reason": "microcompact"})
+            s.emit(ev.PageClearedByClient(page=page.id, tokens=page.tokens, reason="microcompact"))
 
     def drop_from(self, s: "Session", d: int, reason: str) -> None:
         """Forget messages from index d on (the client rewrote or truncated its history)."""
@@ -100,7 +100,7 @@ class Ingestor:
                 s.fen.set(pos, 0)
         del s.index.msg_fp[d:], s.index.msg_turn[d:], s.index.msg_pages[d:]
         if gone:
-            s.emit(ev.CLIENT_CLEARED, {"reason": reason, "pages": len(gone), "epoch": s.epoch, "from": d})
+            s.emit(ev.ClientCleared(reason=reason, pages=len(gone), epoch=s.epoch, from_=d))
 
     def ingest_messages(self, s: "Session", messages: list[dict], request_no: int, now: float,
                         first_fp: str | None = None) -> list[Page]:
@@ -193,8 +193,8 @@ class Ingestor:
             page.state = PageState.EVICTED      # so set_state counts it in as resident
             s.evicted_tokens += page.tokens
             s.set_state(page, PageState.RESIDENT)
-        s.emit(ev.PAGE_ADDED, {"page": pid, "kind": kind.value, "tool": page.tool, "key": page.key,
-                                  "tokens": page.tokens, "bytes": page.bytes, "msg": mi})
+        s.emit(ev.PageAdded(page=pid, kind=kind.value, tool=page.tool, key=page.key,
+                            tokens=page.tokens, bytes=page.bytes, msg=mi))
         return page
 
 

@@ -85,8 +85,8 @@ def apply(pager, args: dict[str, Any]) -> Any:
              "pages": gone, "request": s.request_no, "source": args.get("source", "operator")}
     s.collapses.append(entry)
     s.out_cache.clear()
-    s.emit(ev.SWEEP_APPLIED, {"changed_pages": gone, "first_changed_index": first_pos, "collapse": [first, last],
-                              "predicted_invalidated_tokens": predicted, "tokens_saved": 0})
+    s.emit(ev.CollapseApplied(changed_pages=gone, first_changed_index=first_pos, collapse=[first, last],
+                              predicted_invalidated_tokens=predicted, tokens_saved=0))
     prev = s.sweeps[-1] if s.sweeps else None
     if prev is not None and prev["request"] == s.request_no:      # two collapses in one request: one batch
         prev["pages"] += gone

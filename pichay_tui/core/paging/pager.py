@@ -131,7 +131,7 @@ class Pager:
             s.stats.major_faults += 1
         else:
             s.stats.minor_faults += 1
-        s.emit(ev.PAGE_FAULTED, f.to_dict())
+        s.emit(ev.PageFaulted(**f.to_dict()))
 
     # ---- transitions ----
     def evict(self, page: Page, messages: list[dict], reason: str, now: float, request_no: int,
@@ -160,8 +160,8 @@ class Pager:
             s.stats.gc += 1
         if state is PageState.RELEASED:
             s.stats.releases += 1
-        s.emit(ev.PAGE_EVICTED, {"page": page.id, "tool": page.tool, "key": page.key, "tokens": page.tokens,
-                                 "bytes": page.bytes, "reason": reason, "paged": page.paged})
+        s.emit(ev.PageEvicted(page=page.id, tool=page.tool, key=page.key, tokens=page.tokens,
+                              bytes=page.bytes, reason=reason, paged=page.paged))
 
     def pin(self, page: Page, reason: PinReason) -> None:
         s = self.s
@@ -169,7 +169,7 @@ class Pager:
             self.restore(page, f"pin ({reason.value})")
         s.set_state(page, PageState.PINNED)
         page.pin_reason, page.pinned_at_turn = reason, s.turn
-        s.emit(ev.PAGE_PINNED, {"page": page.id, "reason": reason.value, "tool": page.tool, "key": page.key})
+        s.emit(ev.PagePinned(page=page.id, reason=reason.value, tool=page.tool, key=page.key))
 
     def unpin(self, page: Page, why: str) -> None:
         s = self.s
@@ -177,7 +177,7 @@ class Pager:
         page.pin_reason, page.pinned_at_turn = None, None
         if page.state is PageState.PINNED:
             s.set_state(page, PageState.RESIDENT)
-        s.emit(ev.PAGE_UNPINNED, {"page": page.id, "reason": why, "was": old.value if old else None})
+        s.emit(ev.PageUnpinned(page=page.id, reason=why, was=old.value if old else None))
 
     def restore(self, page: Page, why: str) -> None:
         s = self.s
@@ -187,7 +187,7 @@ class Pager:
         page.summary = None
         if page.pos >= 0:
             s.fen.set(page.pos, page.tokens)
-        s.emit(ev.PAGE_RESTORED, {"page": page.id, "reason": why, "tokens": page.tokens})
+        s.emit(ev.PageRestored(page=page.id, reason=why, tokens=page.tokens))
 
     # ---- sweeps ----
     def candidates(self) -> list[Page]:
@@ -231,7 +231,7 @@ class Pager:
             s.sweeps.append(entry)
             s.stats.sweeps += 1
         s.stats.predicted_invalidated_tokens += predicted
-        s.emit(ev.SWEEP_APPLIED, {"changed_pages": entry["pages"], "first_changed_index": first_pos,
-                                  "predicted_invalidated_tokens": predicted, "tokens_saved": saved,
-                                  "blocks_after": len(s.fen) - first_pos, "messages_tokens": s.fen.total})
+        s.emit(ev.SweepApplied(changed_pages=entry["pages"], first_changed_index=first_pos,
+                               predicted_invalidated_tokens=predicted, tokens_saved=saved,
+                               blocks_after=len(s.fen) - first_pos, messages_tokens=s.fen.total))
         return entry

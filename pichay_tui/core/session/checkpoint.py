@@ -19,7 +19,7 @@ class Checkpointer:
         out: dict[str, Any] = {"engine": {**eng.directory.checkpoint_index(), "side_requests": eng.side_requests,
                                           "failures": eng.failures, "seq": eng.bus.seq},
                                "sessions": []}
-        for sid in sorted(eng.touched):
+        for sid in sorted(eng.bus.touched):
             s = eng.sessions.get(sid)
             if s is None:
                 continue
@@ -33,7 +33,7 @@ class Checkpointer:
             })
             self._faults[sid], self._sweeps[sid] = len(s.faults), len(s.sweeps)
             s.dirty.clear()
-        eng.touched.clear()
+        eng.bus.touched.clear()
         return out
 
     def restore(self, data: dict[str, Any]) -> None:

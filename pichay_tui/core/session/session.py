@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..events import EventPayload
 from ..model.config import PagerConfig
 from ..model.fenwick import Fenwick
 from ..model.pages import Kind, Page, PageState
@@ -64,7 +65,7 @@ class Fault:
 class Session:
     """One conversation (an agent or a subagent); owns its pages and all counters about them."""
 
-    def __init__(self, sid: str, client: str, config: PagerConfig, emit: Callable[[str, "Session", dict], None],
+    def __init__(self, sid: str, client: str, config: PagerConfig, emit: Callable[[EventPayload, "Session"], Any],
                  parent: str | None = None) -> None:
         self.id, self.client, self.parent, self.config = sid, client, parent, config
         self._emit = emit
@@ -151,8 +152,10 @@ class Session:
                     del self.subs[page.msg_index]
         self.out_cache.pop(page.msg_index, None)
 
-    def emit(self, kind: str, data: dict[str, Any]) -> None:
-        for k in ("page", "new_page"):
-            if data.get(k):
-                self.dirty.add(data[k])
-        self._emit(kind, self, data)
+    def emit(self, payload: EventPayload) -> None:
+        """Emit an event of this session; the pages it names are marked for the next checkpoint."""
+        for name in ("page", "new_page"):
+            pid = getattr(payload, name, None)
+            if pid:
+                self.dirty.add(pid)
+        self._emit(payload, self)

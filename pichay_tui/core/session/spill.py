@@ -80,10 +80,10 @@ class SessionTable(dict):
         if not victims:
             return
         save = self.save or eng.on_change
-        if eng.touched & {s.id for s in victims} and save is not None:
+        if eng.bus.touched & {s.id for s in victims} and save is not None:
             save()                                   # their latest changes reach the store before they leave RAM
         for s in victims:
-            if s.id in eng.touched:                  # no checkpointing store: keep it rather than lose it
+            if s.id in eng.bus.touched:                  # no checkpointing store: keep it rather than lose it
                 continue
             self.spilled[s.id] = {**eng.session_state(s, pages=False), "resident": False}
             dict.__delitem__(self, s.id)
