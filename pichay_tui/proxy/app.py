@@ -19,7 +19,8 @@ from ..core.events import Event
 from ..core.model.exchange import ResponseSummary
 from ..core.ingest.precompute import precompute, using
 from ..core.wire.incremental import ParseCache
-from ..core.wire.splice import Memo, loads, loads_in_pieces, splice
+from ..core.wire.parse import loads, loads_in_pieces
+from ..core.wire.splice import Memo, splice
 from .control import control_routes
 from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from pichay_tui.core.engine.facade import Engine
 from pichay_tui.core.model.config import PagerConfig
 from pichay_tui.core.wire.incremental import ParseCache
-from pichay_tui.core.wire.splice import Memo, loads, splice
+from pichay_tui.core.wire.parse import loads
+from pichay_tui.core.wire.splice import Memo, splice
 
 
 def typed(v):

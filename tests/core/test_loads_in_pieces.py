@@ -8,8 +8,8 @@ import random
 import orjson
 import pytest
 
-from pichay_tui.core.wire import splice
-from pichay_tui.core.wire.splice import loads, loads_in_pieces
+from pichay_tui.core.wire import parse as splice
+from pichay_tui.core.wire.parse import loads, loads_in_pieces
 
 ALPHABET = ['a', ' ', '"', '\\', '\n', '\t', '\x01', 'é', '€', '😀', '/', 'x']
 

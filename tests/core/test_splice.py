@@ -7,7 +7,8 @@ import random
 import orjson
 import pytest
 
-from pichay_tui.core.wire.splice import Memo, loads, splice
+from pichay_tui.core.wire.parse import loads
+from pichay_tui.core.wire.splice import Memo, splice
 from pichay_tui.core.errors import SpliceError
 
 WEIRD = (b'{"role":"assistant", "content":[{"type":"tool_use","id":"tu1","name":"Bash",'

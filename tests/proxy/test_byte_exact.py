@@ -8,7 +8,8 @@ import re
 import httpx
 import orjson
 
-from pichay_tui.core.wire.splice import array_elements, loads, object_members
+from pichay_tui.core.wire.parse import loads
+from pichay_tui.core.wire.splice_scan import array_elements, object_members
 from pichay_tui.sim.agent import SimulatedAgent
 from proxy_helpers import get_json
 

@@ -58,7 +58,7 @@ async def client_state(proxy) -> dict:
 
 
 def test_pieces_parse_equals_full_parse():
-    from pichay_tui.core.wire.splice import loads, loads_in_pieces
+    from pichay_tui.core.wire.parse import loads, loads_in_pieces
 
     raw = (b' {"a": 1, "messages": [ {"role":"user","content":"x"}, {"n": 123456789012345678901234567890}],'
            b' "a": [2.5], "dup": {"k": 1, "k": 2}} ')

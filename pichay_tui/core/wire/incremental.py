@@ -2,8 +2,8 @@
 body's are taken over from its parse, and only the rest is parsed.
 
 Why: an agent resends its whole history every turn, so parsing the body costs ~2x what anything else in the proxy
-does; a few memcmps find what is unchanged. Same result as `splice.loads` (the test compares them on random edits).
-Pieces are parsed by orjson only: any piece orjson refuses sends the whole body to `splice.loads`, whose stdlib
+does; a few memcmps find what is unchanged. Same result as `parse.loads` (the test compares them on random edits).
+Pieces are parsed by orjson only: any piece orjson refuses sends the whole body to `parse.loads`, whose stdlib
 fallback parses numbers differently (a 30-digit integer stays an int). Reused objects are shared between requests:
 sound because nothing downstream changes a parsed body in place (tests/core/test_incremental_parse.py runs
 handle_request over real captures and compares), and the engine's caches keyed by id() hold their objects.
@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 
 from ..errors import SpliceError
-from .splice import _ws, array_elements, loads, object_members, skip_string, skip_value, value_end
+from .parse import loads
+from .splice_scan import _ws, array_elements, object_members, skip_string, skip_value, value_end
 
 _AFTER = frozenset(b" \t\r\n,]}")     # bytes that may follow a complete value (a number's end needs one)
 
@@ -44,7 +45,7 @@ class ParseCache:
         self.reused = 0      # messages taken over from an earlier parse (for tests and profiling)
 
     def loads(self, raw: bytes) -> Any:
-        """The parsed body, as `splice.loads(raw)` gives it (raises orjson.JSONDecodeError the same way)."""
+        """The parsed body, as `parse.loads(raw)` gives it (raises orjson.JSONDecodeError the same way)."""
         if len(raw) > self.MAX_BODY:
             return loads(raw)
         prev = self._candidate(raw)
