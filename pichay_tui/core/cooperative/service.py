@@ -49,13 +49,13 @@ class Cooperation:
         if self.config.trim_tools and decide_stubbing(s, tools, self.counter,
                                                       int(self.config.policy_args.get("trim_expected_turns", 30))):
             tools, stubbed = trim_tools(s, tools)
-            if stubbed != s.stubbed_tools:
-                restored = sorted(set(s.stubbed_tools) - set(stubbed))
+            if stubbed != s.trim.stubbed_tools:
+                restored = sorted(set(s.trim.stubbed_tools) - set(stubbed))
                 self.bus.emit(ev.ToolsStubbed(changed_pages=[], tools_stubbed=stubbed,
                                               tools_restored=restored, first_changed_index=-1,
                                               predicted_invalidated_tokens=s.header_tokens + s.fen.total,
-                                              tokens_saved=s.trim_estimate.get("tokens_saved_per_request", 0)), s)
-                s.stubbed_tools = stubbed
+                                              tokens_saved=s.trim.estimate.get("tokens_saved_per_request", 0)), s)
+                s.trim.stubbed_tools = stubbed
             changed = bool(stubbed)
         # every handle names memory_fault as its way back, so without cooperative mode memory_fault alone is still
         # offered from the first handle on (never removed again: the tools prefix stays cache-stable)

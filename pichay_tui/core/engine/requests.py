@@ -70,7 +70,7 @@ class RequestPath:
             outbound = self._page(s, body, pager, policy) if self.config.mode == "page" else body
             tokens_in = s.header_tokens + s.resident_tokens + s.evicted_tokens
             tokens_out = s.header_tokens + s.fen.total
-            s.last_out_tokens = tokens_out
+            s.usage.last_out_tokens = tokens_out
             self.bus.emit(ev.RequestPaged(request_no=req, tokens_in=tokens_in, tokens_out=tokens_out,
                                           changed=outbound is not body, path=path,
                                           model=body.get("model") if isinstance(body.get("model"), str)
@@ -119,11 +119,11 @@ class RequestPath:
     def estimate(self, s: Session) -> int:
         """The session's context size in tokens: the last observed usage plus the calibrated change since."""
         out = s.header_tokens + s.fen.total
-        usage = s.last_usage
+        usage = s.usage.last_usage
         if usage:
             total = sum(usage.get(k, 0) for k in USAGE_INPUT_KEYS)
-            return max(0, total + s.calibration.apply(out - s._tokens_at_usage))
-        return s.calibration.apply(out)
+            return max(0, total + s.usage.calibration.apply(out - s.usage.tokens_at_usage))
+        return s.usage.calibration.apply(out)
 
     def set_zone(self, s: Session, tokens: int) -> None:
         zone = self.config.zones.zone_of(tokens)
@@ -136,13 +136,13 @@ class RequestPath:
         with self.bus.collecting() as collected:
             usage = response.usage or {}
             if usage and response.status == 200:
-                s.calibration.observe(s.last_out_tokens, sum(usage.get(k, 0) for k in USAGE_INPUT_KEYS))
+                s.usage.calibration.observe(s.usage.last_out_tokens, sum(usage.get(k, 0) for k in USAGE_INPUT_KEYS))
                 keys = ("cache_read_input_tokens", "cache_creation_input_tokens", "input_tokens")
                 if s.sweeps and s.sweeps[-1]["request"] == s.request_no:
                     # observed cache cost of the sweep, with the previous response's usage for comparison
                     s.sweeps[-1]["observed"] = {**{k: usage.get(k, 0) for k in keys},
-                                                "before": {k: s.last_usage.get(k, 0) for k in keys}}
-                s.last_usage, s._tokens_at_usage = dict(usage), s.last_out_tokens
+                                                "before": {k: s.usage.last_usage.get(k, 0) for k in keys}}
+                s.usage.last_usage, s.usage.tokens_at_usage = dict(usage), s.usage.last_out_tokens
             self.bus.emit(ev.ResponseCompleted(usage=usage, stop_reason=response.stop_reason,
                                                status=response.status, error=response.error), s)
             return collected

@@ -32,16 +32,16 @@ def used_tools(s: "Session") -> set[str]:
 
 def decide_stubbing(s: "Session", tools: list[dict], counter, expected_turns: int = 30) -> bool:
     """Stub only if tokens saved over the expected remaining turns beat one rewrite of the whole prefix."""
-    if s.request_no < 2 or s.trim_decided:
-        return s.trim_on
+    if s.request_no < 2 or s.trim.decided:
+        return s.trim.on
     used = used_tools(s)
     saved = sum(counter.count(str(t)) - counter.count(str(stub(t))) for t in tools if t.get("name") not in used)
     prefix = s.header_tokens + s.fen.total
-    s.trim_decided = True
+    s.trim.decided = True
     # keeping costs `saved` cache-read tokens every request; stubbing costs one rewrite of the whole prefix
-    s.trim_on = saved > 0 and saved * CACHE_READ * expected_turns > prefix * (CACHE_WRITE - CACHE_READ)
-    s.trim_estimate = {"tokens_saved_per_request": saved, "prefix_tokens": prefix, "expected_turns": expected_turns}
-    return s.trim_on
+    s.trim.on = saved > 0 and saved * CACHE_READ * expected_turns > prefix * (CACHE_WRITE - CACHE_READ)
+    s.trim.estimate = {"tokens_saved_per_request": saved, "prefix_tokens": prefix, "expected_turns": expected_turns}
+    return s.trim.on
 
 
 def trim_tools(s: "Session", tools: list[dict]) -> tuple[list[dict], list[str]]:
@@ -66,17 +66,17 @@ def repoint_reminders(s: "Session", start: int, end: int, counter) -> None:
     """A collapse of messages start..end-1 took the first copy of a reminder out of view: the first repeat after
     the span shows the full text again and later repeats point at it (a pointer must name something visible)."""
     inside = lambda mi: start <= mi < end      # noqa: E731
-    for h, (fm, fb) in list(s.reminder_first.items()):
+    for h, (fm, fb) in list(s.trim.reminder_first.items()):
         if not inside(fm):
             continue
-        dups = sorted(k for k, v in s.reminder_dups.items() if v == (fm, fb) and not inside(k[0]))
+        dups = sorted(k for k, v in s.trim.reminder_dups.items() if v == (fm, fb) and not inside(k[0]))
         if not dups:
             continue
         new = dups[0]
-        s.reminder_first[h] = new
-        del s.reminder_dups[new]
+        s.trim.reminder_first[h] = new
+        del s.trim.reminder_dups[new]
         for k in dups[1:]:
-            s.reminder_dups[k] = new
+            s.trim.reminder_dups[k] = new
         for k in dups:
             ids = s.index.msg_pages[k[0]] if k[0] < len(s.index.msg_pages) else []
             page = s.pages.get(ids[k[1]]) if k[1] < len(ids) else None
@@ -97,9 +97,9 @@ def repoint_reminders(s: "Session", start: int, end: int, counter) -> None:
 
 def dedup_reminders(s: "Session", messages: list[dict]) -> dict[tuple[int, int], dict]:
     """Later exact copies of long <system-reminder> text blocks → a pointer to the first copy (stable per block)."""
-    seen: dict[str, tuple[int, int]] = s.reminder_first
+    seen: dict[str, tuple[int, int]] = s.trim.reminder_first
     out: dict[tuple[int, int], dict] = {}
-    start = s.reminder_scanned
+    start = s.trim.reminder_scanned
     for mi in range(start, len(messages)):
         content = messages[mi].get("content")
         if messages[mi].get("role") != "user" or not isinstance(content, list):
@@ -112,9 +112,9 @@ def dedup_reminders(s: "Session", messages: list[dict]) -> dict[tuple[int, int],
             if h not in seen:
                 seen[h] = (mi, bi)
             elif seen[h] != (mi, bi):
-                s.reminder_dups[(mi, bi)] = seen[h]
-    s.reminder_scanned = len(messages)
-    for (mi, bi), (fm, fb) in s.reminder_dups.items():
+                s.trim.reminder_dups[(mi, bi)] = seen[h]
+    s.trim.reminder_scanned = len(messages)
+    for (mi, bi), (fm, fb) in s.trim.reminder_dups.items():
         if mi < len(messages):
             out[(mi, bi)] = _pointer(fm)
     return out

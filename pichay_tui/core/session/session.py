@@ -9,8 +9,7 @@ from ..model.config import PagerConfig
 from ..model.fenwick import Fenwick
 from ..model.pages import Kind, Page, PageState
 from ..model.blocks import message_fp
-from ..model.tokens import Calibration
-from .state import IngestIndex
+from .state import IngestIndex, TrimState, UsageState
 
 
 @dataclass(slots=True)
@@ -70,16 +69,16 @@ class Session:
         self.id, self.client, self.parent, self.config = sid, client, parent, config
         self._emit = emit
         self.index = IngestIndex()
+        self.usage = UsageState()
+        self.trim = TrimState()
         self.pages: dict[str, Page] = {}
         self.order: list[str] = []               # page ids in the order first seen (table order)
         self.keys: dict[str, KeyHistory] = {}
         self.stats = Stats()
         self.faults: list[Fault] = []
-        self.calibration = Calibration()
         self.epoch = 0
         self.turn = 0                            # user turns in the latest request
         self.zone = "normal"
-        self.last_usage: dict[str, int] = {}
         self.pending: list[dict[str, Any]] = []  # operator commands waiting for the next request
         self.collapses: list[dict[str, Any]] = []
         self.sweeps: list[dict[str, Any]] = []   # cache ledger, one entry per sweep
@@ -91,8 +90,6 @@ class Session:
         self.cleared_tokens = 0
         self.last_ts = 0.0
         self.request_no = 0
-        self.last_out_tokens = 0
-        self._tokens_at_usage = 0
         self.subs: dict[int, dict[int, Page]] = {}   # msg_index -> block_index -> page shown as a handle
         self.out_cache: dict[int, dict] = {}         # msg_index -> rebuilt outbound message (see outbound.py)
         self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
@@ -100,13 +97,13 @@ class Session:
         self.dirty: set[str] = set()                 # pages changed since the last checkpoint
         self.pending_splice: dict[str, Any] | None = None   # phantom exchange waiting for its place in history
         self.splices: dict[int, list[dict]] = {}     # msg_index -> phantom blocks added to that message
-        self.trim_decided = False
-        self.trim_on = False
-        self.trim_estimate: dict[str, int] = {}
-        self.stubbed_tools: list[str] = []
-        self.reminder_first: dict[str, tuple[int, int]] = {}
-        self.reminder_dups: dict[tuple[int, int], tuple[int, int]] = {}
-        self.reminder_scanned = 0
+
+    # read by tests, benches and the view model
+    calibration = property(lambda self: self.usage.calibration)
+    last_out_tokens = property(lambda self: self.usage.last_out_tokens)
+    trim_decided = property(lambda self: self.trim.decided)
+    trim_on = property(lambda self: self.trim.on)
+    trim_estimate = property(lambda self: self.trim.estimate)
 
     def extended_by(self, messages: list[dict]) -> bool:
         """True when `messages` continues this session's history (the last message seen is still in place)."""

@@ -14,9 +14,8 @@ from ..model.pages import Kind, Page, PageState, PinReason
 from .session import Fault, KeyHistory, Session, Stats
 
 _PAGE_FIELDS = [f.name for f in fields(Page)]
-_META_FIELDS = ("client", "parent", "epoch", "turn", "zone", "last_usage", "pending", "collapses", "header_tokens",
-                "header_ids", "last_ts", "request_no", "last_out_tokens", "_tokens_at_usage", "order", "trim_decided",
-                "trim_on", "trim_estimate", "stubbed_tools", "reminder_scanned")
+_META_FIELDS = ("client", "parent", "epoch", "turn", "zone", "pending", "collapses", "header_tokens", "header_ids",
+                "last_ts", "request_no", "order")
 
 
 def page_to_dict(p: Page) -> dict[str, Any]:
@@ -38,15 +37,14 @@ def dump_meta(s: Session) -> dict[str, Any]:
     meta = {name: getattr(s, name) for name in _META_FIELDS}
     meta["id"] = s.id
     meta["stats"] = s.stats.to_dict()
-    meta["calibration"] = [s.calibration.factor, s.calibration.samples]
     meta["keys"] = {k: [h.latest, h.pin_hash, h.evictions, h.faults] for k, h in s.keys.items()}
     meta.update(s.index.snapshot(s.pages))
     meta["splices"] = {str(k): v for k, v in s.splices.items()}
     meta["pending_splice"] = s.pending_splice
     meta["overrides"] = {pid: (b if s.pages[pid].state is PageState.STUBBED else
                                [b.get("tool_use_id"), s.pages[pid].content_hash]) for pid, b in s.overrides.items()}
-    meta["reminder_first"] = {h: list(v) for h, v in s.reminder_first.items()}
-    meta["reminder_dups"] = [[*k, *v] for k, v in s.reminder_dups.items()]
+    meta.update(s.usage.snapshot())
+    meta.update(s.trim.snapshot())
     return meta
 
 
@@ -57,7 +55,8 @@ def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list
     for name in _META_FIELDS:
         setattr(s, name, meta[name])
     s.stats = Stats(**meta["stats"])
-    s.calibration.factor, s.calibration.samples = meta["calibration"]
+    s.usage.restore(meta)
+    s.trim.restore(meta)
     s.keys = {k: KeyHistory(*v) for k, v in meta["keys"].items()}
     s.index.restore(meta)
     s.splices = {int(k): v for k, v in (meta.get("splices") or {}).items()}
@@ -65,8 +64,6 @@ def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list
     s.faults = [Fault(**f) for f in faults]
     s.sweeps = list(sweeps)
     s.pages = {d["id"]: page_from_dict(d) for d in pages}
-    s.reminder_first = {h: tuple(v) for h, v in (meta.get("reminder_first") or {}).items()}
-    s.reminder_dups = {(a, b): (c, d) for a, b, c, d in meta.get("reminder_dups") or []}
     for pid, ref in meta["overrides"].items():
         if isinstance(ref, dict):
             s.overrides[pid] = ref

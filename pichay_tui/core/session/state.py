@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..model.blocks import short_id
+from ..model.tokens import Calibration
 
 PATH_ARGS = ("file_path", "notebook_path", "path")    # the tool-call arguments addressing.path_of reads
 
@@ -53,3 +54,48 @@ class IngestIndex:
             self.msg_fp[int(i)] = fp
         uses = {**(meta.get("tool_uses_paths") or {}), **(meta.get("tool_uses_open") or {})}
         self.tool_uses = {tid: (name, args) for tid, (name, args) in uses.items()}
+
+
+@dataclass(slots=True)
+class UsageState:
+    """The upstream's last usage report and the calibration of our token estimate against it."""
+
+    calibration: Calibration = field(default_factory=Calibration)
+    last_usage: dict[str, int] = field(default_factory=dict)
+    tokens_at_usage: int = 0          # our outbound estimate when last_usage was reported
+    last_out_tokens: int = 0          # our estimate of the latest outbound request
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"last_usage": self.last_usage, "last_out_tokens": self.last_out_tokens,
+                "_tokens_at_usage": self.tokens_at_usage,
+                "calibration": [self.calibration.factor, self.calibration.samples]}
+
+    def restore(self, meta: Mapping[str, Any]) -> None:
+        self.last_usage, self.last_out_tokens = meta["last_usage"], meta["last_out_tokens"]
+        self.tokens_at_usage = meta["_tokens_at_usage"]
+        self.calibration.factor, self.calibration.samples = meta["calibration"]
+
+
+@dataclass(slots=True)
+class TrimState:
+    """Tool-definition stubbing (decided once per session) and the system-reminder dedup scan."""
+
+    decided: bool = False
+    on: bool = False
+    estimate: dict[str, int] = field(default_factory=dict)
+    stubbed_tools: list[str] = field(default_factory=list)
+    reminder_first: dict[str, tuple[int, int]] = field(default_factory=dict)   # hash -> (msg, block) kept
+    reminder_dups: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)   # dup -> its first
+    reminder_scanned: int = 0         # messages already scanned for reminders
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"trim_decided": self.decided, "trim_on": self.on, "trim_estimate": self.estimate,
+                "stubbed_tools": self.stubbed_tools, "reminder_scanned": self.reminder_scanned,
+                "reminder_first": {h: list(v) for h, v in self.reminder_first.items()},
+                "reminder_dups": [[*k, *v] for k, v in self.reminder_dups.items()]}
+
+    def restore(self, meta: Mapping[str, Any]) -> None:
+        self.decided, self.on, self.estimate = meta["trim_decided"], meta["trim_on"], meta["trim_estimate"]
+        self.stubbed_tools, self.reminder_scanned = meta["stubbed_tools"], meta["reminder_scanned"]
+        self.reminder_first = {h: tuple(v) for h, v in (meta.get("reminder_first") or {}).items()}
+        self.reminder_dups = {(a, b): (c, d) for a, b, c, d in meta.get("reminder_dups") or []}
