@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import PAYLOADS, UNSET, EventPayload, Unknown, payload_of, register
+from .base import PAYLOADS, UNSET, EventPayload, Unknown, given, payload_of, register
 from .pages import (ClientCleared, PageAdded, PageClearedByClient, PageEvicted, PageFaulted, PagePinned,
                     PageRestored, PageUnpinned)
 from .session import (CollapseApplied, CommandApplied, CommandQueued, EngineFailed, RequestPaged,
@@ -35,7 +35,7 @@ COMMAND_APPLIED = CommandApplied.KIND
 ENGINE_FAILED = EngineFailed.KIND
 
 __all__ = [
-    "Event", "EventPayload", "PAYLOADS", "UNSET", "Unknown", "payload_of", "register",
+    "Event", "EventPayload", "PAYLOADS", "UNSET", "Unknown", "given", "payload_of", "register",
     "ClientCleared", "PageAdded", "PageClearedByClient", "PageEvicted", "PageFaulted", "PagePinned", "PageRestored",
     "PageUnpinned", "CollapseApplied", "CommandApplied", "CommandQueued", "EngineFailed", "RequestPaged",
     "ResponseCompleted", "SessionStarted", "SweepApplied", "ToolsStubbed", "ZoneChanged",
@@ -52,11 +52,16 @@ class Event:
     ts: float
     data: Mapping[str, Any] = field(default_factory=dict)
     seq: int = 0
+    _payload: EventPayload | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def payload(self) -> EventPayload:
-        """`data` as its kind's frozen dataclass (Unknown for a kind no class is registered for)."""
-        return payload_of(self.kind, self.data)
+        """`data` as its kind's frozen dataclass (Unknown for a kind no class is registered for); built once."""
+        p = self._payload
+        if p is None:
+            p = payload_of(self.kind, self.data)
+            object.__setattr__(self, "_payload", p)     # a cache of a pure function of frozen fields
+        return p
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "session": self.session, "turn": self.turn, "ts": self.ts,

@@ -19,6 +19,11 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+def given(value: Any, default: Any = None) -> Any:
+    """A payload field, or `default` when the event did not send it (what `data.get(key, default)` gave)."""
+    return default if value is UNSET else value
+
+
 PAYLOADS: dict[str, list[type["EventPayload"]]] = {}    # kind -> payload classes; see payload_of
 
 
@@ -47,10 +52,20 @@ class EventPayload:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "EventPayload":
         """Tolerant: a missing key becomes UNSET, an unknown key is kept in `extra`."""
-        names = [f.name for f in fields(cls) if f.name != "extra"]
-        keys = {cls.RENAMED.get(n, n): n for n in names}
-        known = {keys[k]: v for k, v in d.items() if k in keys}
-        return cls(**{**{n: UNSET for n in names}, **known}, extra={k: v for k, v in d.items() if k not in keys})
+        keys = _KEYS.get(cls)
+        if keys is None:
+            keys = _KEYS[cls] = {cls.RENAMED.get(f.name, f.name): f.name for f in fields(cls) if f.name != "extra"}
+        args = dict.fromkeys(keys.values(), UNSET)
+        extra = {}
+        for k, v in d.items():
+            if k in keys:
+                args[keys[k]] = v
+            else:
+                extra[k] = v
+        return cls(**args, extra=extra)
+
+
+_KEYS: dict[type, dict[str, str]] = {}       # payload class -> {JSON key: field name}, built on first use
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

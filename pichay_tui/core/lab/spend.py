@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import events as ev
+from ..events import UNSET, given
 from .cache_model import LOOKBACK, TTL_5M, USAGE_KEYS
 from .prices import PRICES, Price, price_for
 
@@ -75,21 +76,21 @@ class SpendMeter:
         if not e.session:
             return
         s = self.sessions.setdefault(e.session, SessionSpend())
-        d = e.data
-        if e.kind == ev.SWEEP_APPLIED:
-            after = d.get("blocks_after")
-            total = d.get("messages_tokens")
-            tokens = int(d.get("predicted_invalidated_tokens") or 0)
+        p = e.payload
+        if isinstance(p, (ev.SweepApplied, ev.CollapseApplied, ev.ToolsStubbed)):
+            after = given(getattr(p, "blocks_after", UNSET))          # only the pager's sweep sends these two
+            total = given(getattr(p, "messages_tokens", UNSET))
+            tokens = int(given(p.predicted_invalidated_tokens) or 0)
             if after is not None and total is not None and after > LOOKBACK:
                 tokens = int(total)
                 s.rewrite_whole = True
             s.rewrite = max(s.rewrite, tokens)
-        elif e.kind == ev.CLIENT_CLEARED:
+        elif isinstance(p, ev.ClientCleared):
             s.client_rewrote = True
-        elif e.kind == ev.REQUEST_PAGED:
+        elif isinstance(p, ev.RequestPaged):
             self._request(s, e)
-        elif e.kind == ev.RESPONSE_COMPLETED:
-            usage = d.get("usage") or {}
+        elif isinstance(p, ev.ResponseCompleted):
+            usage = given(p.usage) or {}
             if any(isinstance(usage.get(k), int) for k in USAGE_KEYS):
                 total = sum(int(usage.get(k) or 0) for k in USAGE_KEYS)
                 if s.last_tokens_out and total:
@@ -110,11 +111,11 @@ class SpendMeter:
                 s.calibrated += 1
 
     def _request(self, s: SessionSpend, e: ev.Event) -> None:
-        d = e.data
-        if d.get("model"):
-            s.model = str(d["model"])
+        paged = e.payload
+        if given(paged.model):
+            s.model = str(paged.model)
         p = self.price(s)
-        tin, tout = int(d.get("tokens_in") or 0), int(d.get("tokens_out") or 0)
+        tin, tout = int(given(paged.tokens_in) or 0), int(given(paged.tokens_out) or 0)
         cold = s.last_ts is None or e.ts - s.last_ts > self.ttl or s.client_rewrote
         if tin < p.min_cacheable / max(s.scale, 1e-9):
             read_np = read = 0
@@ -131,8 +132,8 @@ class SpendMeter:
         s.last_pred = pred
         s.last_rewrite_usd = self.rewrite_usd(s.rewrite, s.model, s.scale) if s.rewrite and not cold else 0.0
         if s.last_rewrite_usd:
-            s.per_request_rewrite[int(d.get("request_no") or 0)] = (int(s.rewrite * s.scale), s.rewrite_whole,
-                                                                    s.last_rewrite_usd)
+            s.per_request_rewrite[int(given(paged.request_no) or 0)] = (int(s.rewrite * s.scale), s.rewrite_whole,
+                                                                            s.last_rewrite_usd)
         s.requests += 1
         s.prev_in, s.prev_out, s.last_ts, s.last_tokens_out = tin, tout, e.ts, tout
         s.rewrite, s.client_rewrote, s.rewrite_whole = 0, False, False

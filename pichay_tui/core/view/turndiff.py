@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import events as ev
+from ..events import given
 from ..model.blocks import display_text
 
 
@@ -56,49 +57,50 @@ class TurnLog:
     def feed(self, e: ev.Event) -> None:
         if not e.session:
             return
-        sid, d = e.session, e.data
-        if e.kind == ev.RESPONSE_COMPLETED:
+        sid, p = e.session, e.payload
+        if isinstance(p, ev.ResponseCompleted):
             recs = self.records.get(sid)
             if recs:
-                recs[-1].observed = {k: int(v) for k, v in (d.get("usage") or {}).items() if isinstance(v, int)}
+                recs[-1].observed = {k: int(v) for k, v in (given(p.usage) or {}).items() if isinstance(v, int)}
             return
-        if e.kind == ev.COMMAND_QUEUED:
+        if isinstance(p, ev.CommandQueued):
             return
         r = self._open.setdefault(sid, TurnRecord(sid))
         out = self._out.setdefault(sid, set())
-        page = d.get("page")
-        if e.kind == ev.PAGE_ADDED:
-            r.added.append(page)
-        elif e.kind == ev.PAGE_EVICTED:
-            r.evicted.append((page, d.get("reason", "")))
-            out.add(page)
-        elif e.kind == ev.PAGE_RESTORED:
-            r.restored.append((page, d.get("reason", "")))
-            out.discard(page)
-        elif e.kind == ev.PAGE_PINNED:
-            r.pinned.append((page, d.get("reason", "")))
-        elif e.kind == ev.PAGE_UNPINNED:
-            r.unpinned.append(page)
-        elif e.kind == ev.PAGE_FAULTED:
-            r.faulted.append(page)
-        elif e.kind in (ev.PAGE_CLEARED_BY_CLIENT,):
-            r.cleared.append(page)
-            out.discard(page)
-        elif e.kind == ev.ZONE_CHANGED:
-            r.zone = d.get("new", "")
-        elif e.kind == ev.COMMAND_APPLIED:
-            r.commands.append(f"{d.get('command')} {'ok' if d.get('ok') else 'failed: ' + str(d.get('error'))}")
-        elif e.kind == ev.SWEEP_APPLIED:
-            r.predicted_invalidated = d.get("predicted_invalidated_tokens")
-            r.tokens_saved = d.get("tokens_saved", 0)
-        elif e.kind == ev.REQUEST_PAGED:
-            r.request_no, r.turn = d.get("request_no", 0), e.turn
-            r.tokens_in, r.tokens_out, r.changed = d.get("tokens_in", 0), d.get("tokens_out", 0), d.get("changed", False)
-            r.handles = len(out)
-            recs = self.records.setdefault(sid, [])
-            recs.append(self._open.pop(sid))
-            if len(recs) > self.keep:
-                del recs[0]
+        match p:
+            case ev.PageAdded(page=page):
+                r.added.append(given(page))
+            case ev.PageEvicted(page=page, reason=reason):
+                r.evicted.append((given(page), given(reason, "")))
+                out.add(given(page))
+            case ev.PageRestored(page=page, reason=reason):
+                r.restored.append((given(page), given(reason, "")))
+                out.discard(given(page))
+            case ev.PagePinned(page=page, reason=reason):
+                r.pinned.append((given(page), given(reason, "")))
+            case ev.PageUnpinned(page=page):
+                r.unpinned.append(given(page))
+            case ev.PageFaulted(page=page):
+                r.faulted.append(given(page))
+            case ev.PageClearedByClient(page=page):
+                r.cleared.append(given(page))
+                out.discard(given(page))
+            case ev.ZoneChanged(new=new):
+                r.zone = given(new, "")
+            case ev.CommandApplied(command=command, ok=ok, error=error):
+                r.commands.append(f"{given(command)} {'ok' if ok else 'failed: ' + str(given(error))}")
+            case ev.SweepApplied() | ev.CollapseApplied() | ev.ToolsStubbed():
+                r.predicted_invalidated = given(p.predicted_invalidated_tokens)
+                r.tokens_saved = given(p.tokens_saved, 0)
+            case ev.RequestPaged():
+                r.request_no, r.turn = given(p.request_no, 0), e.turn
+                r.tokens_in, r.tokens_out = given(p.tokens_in, 0), given(p.tokens_out, 0)
+                r.changed = given(p.changed, False)
+                r.handles = len(out)
+                recs = self.records.setdefault(sid, [])
+                recs.append(self._open.pop(sid))
+                if len(recs) > self.keep:
+                    del recs[0]
 
     def for_session(self, sid: str | None) -> list[TurnRecord]:
         return self.records.get(sid or "", [])
