@@ -172,12 +172,13 @@ def reference_pass(source: Any, config: Any, counter: Any, rt: int = DEFAULT_FAU
     fresh: dict[str, list[PagePlace]] = {}
 
     def on_event(e: Any) -> None:
-        if e.kind == ev.PAGE_ADDED and e.data.get("kind") == "tool_result":
+        payload = e.payload
+        if isinstance(payload, ev.PageAdded) and payload.kind == "tool_result":
             s = rp.engine.sessions[e.session]
-            p = s.pages[e.data["page"]]
+            p = s.pages[payload.page]
             pl = places[(e.session, p.id)] = PagePlace(e.session, p.id, s.request_no, p.msg_index, p.block_index)
             fresh.setdefault(e.session, []).append(pl)
-        elif e.kind == ev.REQUEST_PAGED:
+        elif isinstance(payload, ev.RequestPaged):
             s = rp.engine.sessions[e.session]
             for pl in fresh.pop(e.session, ()):
                 pl.early = s.pages[pl.page].turn < s.turn

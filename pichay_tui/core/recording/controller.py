@@ -9,8 +9,8 @@ from ..engine.facade import Engine
 from .replayer import FrameResult, Replayer
 
 MARK_EVICT, MARK_FAULT, MARK_ZONE, MARK_PIN, MARK_CLEAR = "evict", "fault", "zone", "pin", "clear"
-_MARK_OF = {ev.PAGE_EVICTED: MARK_EVICT, ev.PAGE_FAULTED: MARK_FAULT, ev.ZONE_CHANGED: MARK_ZONE,
-            ev.PAGE_PINNED: MARK_PIN, ev.CLIENT_CLEARED: MARK_CLEAR, ev.PAGE_CLEARED_BY_CLIENT: MARK_CLEAR}
+_MARK_OF = {ev.PageEvicted: MARK_EVICT, ev.PageFaulted: MARK_FAULT, ev.ZoneChanged: MARK_ZONE,
+            ev.PagePinned: MARK_PIN, ev.ClientCleared: MARK_CLEAR, ev.PageClearedByClient: MARK_CLEAR}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +55,12 @@ class ReplayController:
         counts: dict[str, int] = {}
         details: dict[str, str] = {}
         for e in r.events:
-            k = _MARK_OF.get(e.kind)
+            p = e.payload
+            k = _MARK_OF.get(type(p))
             if k:
                 counts[k] = counts.get(k, 0) + 1
-                if k == MARK_ZONE:
-                    details[k] = f"{e.data.get('old')}→{e.data.get('new')}"
+                if isinstance(p, ev.ZoneChanged):
+                    details[k] = f"{ev.given(p.old)}→{ev.given(p.new)}"
         return [Marker(r.index, k, n, details.get(k, "")) for k, n in counts.items()]
 
     def _sync_timeline(self) -> None:
