@@ -93,7 +93,7 @@ class PichayApp(ViewActions, App):
         if not (batch or force):
             return
         main = self._main()
-        if main is None:
+        if main is None or not self.is_running:     # not running: shutting down, the widgets are being removed
             return
         if batch and self.host is not None:
             self.show_host_status()
