@@ -39,6 +39,8 @@ EXCEPTIONS = {
                                               "of the suite",
     "python bench/memory.py --sessions 1000": "a benchmark: figures measured on the machine that runs it, kept out "
                                               "of the suite",
+    "python bench/parse_reuse.py --cold": "a benchmark: figures measured on the machine that runs it, kept out of "
+                                          "the suite",
     "python bench/loop_latency.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/replay.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/ui_table.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
