@@ -126,7 +126,7 @@ def cleanup_to_commands(s: "Session", op) -> list[tuple[str, dict[str, Any]]]:
 
 def place_splice(s: "Session", messages: list[dict]) -> None:
     """Attach a staged phantom exchange to the assistant message that carried the real calls of that turn."""
-    sp, s.pending_splice = s.pending_splice, None
+    sp, s.out.pending_splice = s.out.pending_splice, None
     want = set(sp["real_ids"])
     for mi in range(len(messages) - 1, 0, -1):
         m = messages[mi]
@@ -134,8 +134,8 @@ def place_splice(s: "Session", messages: list[dict]) -> None:
             continue
         ids = {b.get("id") for b in m["content"] if b.get("type") == "tool_use"}
         if want <= ids and mi + 1 < len(messages) and messages[mi + 1].get("role") == "user":
-            s.splices[mi] = list(sp["uses"])
-            s.splices[mi + 1] = list(sp["results"])
-            s.out_cache.pop(mi, None)
-            s.out_cache.pop(mi + 1, None)
+            s.out.splices[mi] = list(sp["uses"])
+            s.out.splices[mi + 1] = list(sp["results"])
+            s.out.out_cache.pop(mi, None)
+            s.out.out_cache.pop(mi + 1, None)
             return

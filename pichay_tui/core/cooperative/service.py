@@ -80,9 +80,9 @@ class Cooperation:
         for (mi, bi), block in dedup_reminders(s, messages).items():
             ids = s.index.msg_pages[mi] if mi < len(s.index.msg_pages) else []
             page = s.pages.get(ids[bi]) if bi < len(ids) else None
-            if page is None or page.id in s.overrides:
+            if page is None or page.id in s.out.overrides:
                 continue
-            s.overrides[page.id] = block
+            s.out.overrides[page.id] = block
             s.set_state(page, PageState.STUBBED)
             s.set_sub(page, True)
             if page.pos >= 0:
@@ -135,4 +135,4 @@ class Cooperation:
         """Mixed phantom + real tool calls: the phantom exchange is spliced into the next request's history."""
         s = self.sessions.get(session_id)
         if s is not None and uses:
-            s.pending_splice = {"real_ids": list(real_ids), "uses": uses, "results": results}
+            s.out.pending_splice = {"real_ids": list(real_ids), "uses": uses, "results": results}

@@ -63,7 +63,7 @@ class RequestPath:
             new_results = self.ingestor.ingest_messages(s, messages, req, now, first_fp=fp)
             if not s.index.resent:
                 s.stats.requests += 1          # an identical re-send (client retry, restart) is not a new request
-            if s.pending_splice:
+            if s.out.pending_splice:
                 place_splice(s, messages)
             pager = Pager(s, self.store, self.counter, messages, now)
             pager.detect_faults(new_results, messages, req, now)
@@ -99,22 +99,22 @@ class RequestPath:
         tools = self.coop.outbound_tools(s, body)
         if cfg.dedup_reminders:
             self.coop.dedup_reminders(s, messages)
-        if s.subs or note or tools is not None or s.splices or s.collapses:
+        if s.out.subs or note or tools is not None or s.out.splices or s.collapses:
             return build_outbound(s, body, note, tools=tools)
         return body
 
     def preview(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The outbound form of a body for a known session without changing any state (for count_tokens)."""
         s = self.directory.find(body, headers)
-        if s is None or self.config.mode != "page" or not s.subs:
+        if s is None or self.config.mode != "page" or not s.out.subs:
             return body
         n = len(body.get("messages") or [])
-        subs = {mi: v for mi, v in s.subs.items() if mi < n}
-        saved, s.subs = s.subs, subs
+        subs = {mi: v for mi, v in s.out.subs.items() if mi < n}
+        saved, s.out.subs = s.out.subs, subs
         try:
             return build_outbound(s, body, use_cache=False)
         finally:
-            s.subs = saved
+            s.out.subs = saved
 
     def estimate(self, s: Session) -> int:
         """The session's context size in tokens: the last observed usage plus the calibrated change since."""

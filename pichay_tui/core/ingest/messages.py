@@ -72,7 +72,7 @@ class Ingestor:
                 continue
             s.set_state(page, PageState.CLEARED)
             s.stats.cleared_by_client += 1
-            if s.overrides.pop(page.id, None) is not None:     # we served it; the client's clear now shows
+            if s.out.overrides.pop(page.id, None) is not None:     # we served it; the client's clear now shows
                 s.set_sub(page, False)
             if page.pos >= 0:
                 s.fen.set(page.pos, self.counter.count(result_text(blk.get("content"))))
@@ -88,9 +88,9 @@ class Ingestor:
                 s.stats.cleared_by_client += 1
             page.msg_index = page.block_index = -1
             s.dirty.add(pid)
-        for mi in [m for m in s.subs if m >= d]:
-            del s.subs[mi]
-        s.out_cache.clear()
+        for mi in [m for m in s.out.subs if m >= d]:
+            del s.out.subs[mi]
+        s.out.out_cache.clear()
         if d == 0:
             s.epoch += 1
             s.fen = Fenwick()

@@ -84,7 +84,7 @@ def apply(pager, args: dict[str, Any]) -> Any:
     entry = {"first": first, "last": last, "start": start, "end": end, "summary": summary, "text": text,
              "pages": gone, "request": s.request_no, "source": args.get("source", "operator")}
     s.collapses.append(entry)
-    s.out_cache.clear()
+    s.out.out_cache.clear()
     s.emit(ev.CollapseApplied(changed_pages=gone, first_changed_index=first_pos, collapse=[first, last],
                               predicted_invalidated_tokens=predicted, tokens_saved=0))
     prev = s.sweeps[-1] if s.sweeps else None

@@ -10,11 +10,11 @@ from ..session.session import Session
 
 
 def _replacement(s: Session, page: Page, client_block: dict) -> dict:
-    if page.state is PageState.STUBBED and page.id in s.overrides:
-        return s.overrides[page.id]
+    if page.state is PageState.STUBBED and page.id in s.out.overrides:
+        return s.out.overrides[page.id]
     if page.state.is_out:
         return handle_block(page, client_block)
-    override = s.overrides.get(page.id)
+    override = s.out.overrides.get(page.id)
     if override is not None:
         out = dict(override)
         if "cache_control" in client_block:
@@ -37,8 +37,8 @@ def build_outbound(s: Session, body: dict[str, Any], note: str | None = None,
     out = dict(body)
     msgs = list(messages)
     recent = len(msgs) - RECENT
-    cache = s.out_cache
-    for mi, subs in s.subs.items():
+    cache = s.out.out_cache
+    for mi, subs in s.out.subs.items():
         if mi >= len(msgs) or not subs:
             continue
         if use_cache and mi < recent:
@@ -57,7 +57,7 @@ def build_outbound(s: Session, body: dict[str, Any], note: str | None = None,
         msgs[mi] = {**msg, "content": new_content}
         if use_cache and mi < recent:
             cache[mi] = msgs[mi]
-    for mi, extra in s.splices.items():
+    for mi, extra in s.out.splices.items():
         if mi < len(msgs):
             msg = msgs[mi]
             content = msg.get("content")

@@ -77,8 +77,8 @@ class Pager:
         """Store a resident page's content now (a notice refers to it; a notice itself is never stored)."""
         if page.state.is_out:                # evicted pages are stored already; a client-cleared one is gone
             return
-        blk = self.s.overrides.get(page.id) or block_at(messages, page)
-        if blk is not None and (page.id in self.s.overrides or not unchanged_notice(blk)):
+        blk = self.s.out.overrides.get(page.id) or block_at(messages, page)
+        if blk is not None and (page.id in self.s.out.overrides or not unchanged_notice(blk)):
             self.store.put(page.content_hash, strip_cache_control(blk))
 
     def serve_notices_of(self, page: Page, messages: list[dict]) -> None:
@@ -87,7 +87,7 @@ class Pager:
         if page.key is None:
             return
         for q in list(s.resident_results.values()):
-            if q is page or q.key != page.key or q.content_hash != page.content_hash or q.id in s.overrides:
+            if q is page or q.key != page.key or q.content_hash != page.content_hash or q.id in s.out.overrides:
                 continue
             blk = block_at(messages, q)
             if blk is not None and unchanged_notice(blk):
@@ -100,7 +100,7 @@ class Pager:
             return False
         s = self.s
         r.content_hash = prev.content_hash
-        s.overrides[r.id] = {"type": "tool_result", "tool_use_id": blk.get("tool_use_id"),
+        s.out.overrides[r.id] = {"type": "tool_result", "tool_use_id": blk.get("tool_use_id"),
                              "content": original.get("content", "")}
         self._retoken(r, prev.tokens, prev.bytes, prev.lines)
         s.set_sub(r, True)
@@ -137,12 +137,12 @@ class Pager:
     def evict(self, page: Page, messages: list[dict], reason: str, now: float, request_no: int,
               state: PageState = PageState.EVICTED) -> None:
         s = self.s
-        blk = s.overrides.get(page.id) or block_at(messages, page)
+        blk = s.out.overrides.get(page.id) or block_at(messages, page)
         if blk is not None:
-            if page.id not in s.overrides and unchanged_notice(blk) and self.store.get(page.content_hash) is None:
+            if page.id not in s.out.overrides and unchanged_notice(blk) and self.store.get(page.content_hash) is None:
                 # a notice whose earlier read we never held: keep the notice itself, under its own hash
                 page.content_hash = content_hash([blk.get("content"), bool(blk.get("is_error"))])
-            if page.id in s.overrides or not unchanged_notice(blk) or self.store.get(page.content_hash) is None:
+            if page.id in s.out.overrides or not unchanged_notice(blk) or self.store.get(page.content_hash) is None:
                 self.store.put(page.content_hash, strip_cache_control(blk))
         s.set_state(page, state)
         page.pin_reason = None
@@ -181,7 +181,7 @@ class Pager:
 
     def restore(self, page: Page, why: str) -> None:
         s = self.s
-        s.set_sub(page, page.id in s.overrides)
+        s.set_sub(page, page.id in s.out.overrides)
         s.set_state(page, PageState.RESIDENT)
         page.restored_at_turn = page.last_access = s.turn
         page.summary = None

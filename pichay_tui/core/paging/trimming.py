@@ -80,17 +80,17 @@ def repoint_reminders(s: "Session", start: int, end: int, counter) -> None:
         for k in dups:
             ids = s.index.msg_pages[k[0]] if k[0] < len(s.index.msg_pages) else []
             page = s.pages.get(ids[k[1]]) if k[1] < len(ids) else None
-            if page is None or page.id not in s.overrides:
+            if page is None or page.id not in s.out.overrides:
                 continue
             if k == new:                          # the full text again
-                del s.overrides[page.id]
+                del s.out.overrides[page.id]
                 s.set_state(page, PageState.RESIDENT)
                 s.set_sub(page, False)
                 value = page.tokens
             else:
-                s.overrides[page.id] = _pointer(new[0])
+                s.out.overrides[page.id] = _pointer(new[0])
                 s.set_sub(page, True)
-                value = counter.count(s.overrides[page.id]["text"])
+                value = counter.count(s.out.overrides[page.id]["text"])
             if page.pos >= 0:
                 s.fen.set(page.pos, value)
 

@@ -9,7 +9,7 @@ from ..model.config import PagerConfig
 from ..model.fenwick import Fenwick
 from ..model.pages import Kind, Page, PageState
 from ..model.blocks import message_fp
-from .state import IngestIndex, TrimState, UsageState
+from .state import IngestIndex, OutboundState, TrimState, UsageState
 
 
 @dataclass(slots=True)
@@ -71,6 +71,7 @@ class Session:
         self.index = IngestIndex()
         self.usage = UsageState()
         self.trim = TrimState()
+        self.out = OutboundState()
         self.pages: dict[str, Page] = {}
         self.order: list[str] = []               # page ids in the order first seen (table order)
         self.keys: dict[str, KeyHistory] = {}
@@ -90,13 +91,22 @@ class Session:
         self.cleared_tokens = 0
         self.last_ts = 0.0
         self.request_no = 0
-        self.subs: dict[int, dict[int, Page]] = {}   # msg_index -> block_index -> page shown as a handle
-        self.out_cache: dict[int, dict] = {}         # msg_index -> rebuilt outbound message (see outbound.py)
-        self.overrides: dict[str, dict] = {}         # page id -> replacement block (e.g. served "unchanged")
         self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
         self.dirty: set[str] = set()                 # pages changed since the last checkpoint
-        self.pending_splice: dict[str, Any] | None = None   # phantom exchange waiting for its place in history
-        self.splices: dict[int, list[dict]] = {}     # msg_index -> phantom blocks added to that message
+
+    _META = ("client", "parent", "epoch", "turn", "zone", "pending", "collapses", "header_tokens", "header_ids",
+             "last_ts", "request_no", "order")         # saved as they are
+
+    def snapshot(self) -> dict[str, Any]:
+        """The session's own checkpoint meta keys (its state groups add theirs; see snapshot.dump_meta)."""
+        return {**{name: getattr(self, name) for name in self._META}, "stats": self.stats.to_dict(),
+                "keys": {k: [h.latest, h.pin_hash, h.evictions, h.faults] for k, h in self.keys.items()}}
+
+    def restore(self, meta: dict[str, Any]) -> None:
+        for name in self._META:
+            setattr(self, name, meta[name])
+        self.stats = Stats(**meta["stats"])
+        self.keys = {k: KeyHistory(*v) for k, v in meta["keys"].items()}
 
     # read by tests, benches and the view model
     calibration = property(lambda self: self.usage.calibration)
@@ -140,14 +150,14 @@ class Session:
     def set_sub(self, page: Page, present: bool) -> None:
         """Show (or stop showing) a replacement for this page in the outbound view."""
         if present:
-            self.subs.setdefault(page.msg_index, {})[page.block_index] = page
+            self.out.subs.setdefault(page.msg_index, {})[page.block_index] = page
         else:
-            subs = self.subs.get(page.msg_index)
+            subs = self.out.subs.get(page.msg_index)
             if subs:
                 subs.pop(page.block_index, None)
                 if not subs:
-                    del self.subs[page.msg_index]
-        self.out_cache.pop(page.msg_index, None)
+                    del self.out.subs[page.msg_index]
+        self.out.out_cache.pop(page.msg_index, None)
 
     def emit(self, payload: EventPayload) -> None:
         """Emit an event of this session; the pages it names are marked for the next checkpoint."""

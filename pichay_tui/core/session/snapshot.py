@@ -11,11 +11,9 @@ from ..model.blocks import CLEARED_MARKERS
 from ..model.fenwick import Fenwick
 from ..model.handles import handle_text
 from ..model.pages import Kind, Page, PageState, PinReason
-from .session import Fault, KeyHistory, Session, Stats
+from .session import Fault, Session
 
 _PAGE_FIELDS = [f.name for f in fields(Page)]
-_META_FIELDS = ("client", "parent", "epoch", "turn", "zone", "pending", "collapses", "header_tokens", "header_ids",
-                "last_ts", "request_no", "order")
 
 
 def page_to_dict(p: Page) -> dict[str, Any]:
@@ -33,45 +31,22 @@ def page_from_dict(d: dict[str, Any]) -> Page:
 
 
 def dump_meta(s: Session) -> dict[str, Any]:
-    """Session-level state (not pages, faults or sweeps, which a store keeps as rows)."""
-    meta = {name: getattr(s, name) for name in _META_FIELDS}
-    meta["id"] = s.id
-    meta["stats"] = s.stats.to_dict()
-    meta["keys"] = {k: [h.latest, h.pin_hash, h.evictions, h.faults] for k, h in s.keys.items()}
-    meta.update(s.index.snapshot(s.pages))
-    meta["splices"] = {str(k): v for k, v in s.splices.items()}
-    meta["pending_splice"] = s.pending_splice
-    meta["overrides"] = {pid: (b if s.pages[pid].state is PageState.STUBBED else
-                               [b.get("tool_use_id"), s.pages[pid].content_hash]) for pid, b in s.overrides.items()}
-    meta.update(s.usage.snapshot())
-    meta.update(s.trim.snapshot())
-    return meta
+    """Session-level state (not pages, faults or sweeps, which a store keeps as rows), one flat dict."""
+    return {"id": s.id, **s.snapshot(), **s.index.snapshot(s.pages), **s.out.snapshot(s.pages),
+            **s.usage.snapshot(), **s.trim.snapshot()}
 
 
 def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list[dict[str, Any]],
                  sweeps: list[dict[str, Any]], config, counter, emit, store) -> Session:
     """Rebuild a session from a checkpoint; derived structures are recomputed, not trusted."""
     s = Session(meta["id"], meta["client"], config, emit, parent=meta.get("parent"))
-    for name in _META_FIELDS:
-        setattr(s, name, meta[name])
-    s.stats = Stats(**meta["stats"])
-    s.usage.restore(meta)
-    s.trim.restore(meta)
-    s.keys = {k: KeyHistory(*v) for k, v in meta["keys"].items()}
-    s.index.restore(meta)
-    s.splices = {int(k): v for k, v in (meta.get("splices") or {}).items()}
-    s.pending_splice = meta.get("pending_splice")
+    s.restore(meta)
+    for group in (s.index, s.usage, s.trim):
+        group.restore(meta)
+    s.out.restore(meta, store)
     s.faults = [Fault(**f) for f in faults]
     s.sweeps = list(sweeps)
     s.pages = {d["id"]: page_from_dict(d) for d in pages}
-    for pid, ref in meta["overrides"].items():
-        if isinstance(ref, dict):
-            s.overrides[pid] = ref
-            continue
-        tool_use_id, h = ref
-        block = store.get(h) if store is not None else None
-        if block is not None:
-            s.overrides[pid] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": block.get("content", "")}
     _rebuild(s, counter)
     return s
 
@@ -87,8 +62,8 @@ def _rebuild(s: Session, counter) -> None:
             s.fen.append(0)
         if p.state is PageState.CLEARED:
             value = counter.count(CLEARED_MARKERS[0])      # cleared in place by the client
-        elif p.state is PageState.STUBBED and p.id in s.overrides:
-            value = counter.count(s.overrides[p.id].get("text", ""))
+        elif p.state is PageState.STUBBED and p.id in s.out.overrides:
+            value = counter.count(s.out.overrides[p.id].get("text", ""))
         elif p.state.is_out:
             value = counter.count(handle_text(p))
         else:
@@ -96,8 +71,8 @@ def _rebuild(s: Session, counter) -> None:
         s.fen.set(p.pos, value)
         if p.msg_index < len(msg_pages):
             msg_pages[p.msg_index].append(p.id)
-        if (p.state.is_out and p.state is not PageState.CLEARED) or p.id in s.overrides:
-            s.subs.setdefault(p.msg_index, {})[p.block_index] = p
+        if (p.state.is_out and p.state is not PageState.CLEARED) or p.id in s.out.overrides:
+            s.out.subs.setdefault(p.msg_index, {})[p.block_index] = p
     s.resident_tokens = s.evicted_tokens = s.cleared_tokens = 0
     for p in s.pages.values():
         if p.kind in (Kind.SYSTEM, Kind.TOOL_DEF):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..model.blocks import short_id
+from ..model.pages import Page, PageState
 from ..model.tokens import Calibration
 
 PATH_ARGS = ("file_path", "notebook_path", "path")    # the tool-call arguments addressing.path_of reads
@@ -99,3 +100,35 @@ class TrimState:
         self.stubbed_tools, self.reminder_scanned = meta["stubbed_tools"], meta["reminder_scanned"]
         self.reminder_first = {h: tuple(v) for h, v in (meta.get("reminder_first") or {}).items()}
         self.reminder_dups = {(a, b): (c, d) for a, b, c, d in meta.get("reminder_dups") or []}
+
+
+@dataclass(slots=True)
+class OutboundState:
+    """How the outbound view differs from the client's messages: handles, replacement blocks, phantom splices."""
+
+    subs: dict[int, dict[int, Page]] = field(default_factory=dict)   # msg -> block -> page shown as a handle
+    out_cache: dict[int, dict] = field(default_factory=dict)         # msg -> rebuilt outbound message (outbound.py)
+    overrides: dict[str, dict] = field(default_factory=dict)         # page id -> replacement block
+    splices: dict[int, list[dict]] = field(default_factory=dict)     # msg -> phantom blocks added to it
+    pending_splice: dict[str, Any] | None = None     # a phantom exchange waiting for its place in history
+
+    def snapshot(self, pages: Mapping[str, Page]) -> dict[str, Any]:
+        """Meta keys; a served result is saved as [tool_use_id, content hash] (its content is in the store), a
+        stubbed reminder as its block. `subs` and `out_cache` are rebuilt from pages."""
+        return {"splices": {str(k): v for k, v in self.splices.items()}, "pending_splice": self.pending_splice,
+                "overrides": {pid: (b if pages[pid].state is PageState.STUBBED else
+                                    [b.get("tool_use_id"), pages[pid].content_hash])
+                              for pid, b in self.overrides.items()}}
+
+    def restore(self, meta: Mapping[str, Any], store: Any) -> None:
+        self.splices = {int(k): v for k, v in (meta.get("splices") or {}).items()}
+        self.pending_splice = meta.get("pending_splice")
+        for pid, ref in meta["overrides"].items():
+            if isinstance(ref, dict):
+                self.overrides[pid] = ref
+                continue
+            tool_use_id, h = ref
+            block = store.get(h) if store is not None else None
+            if block is not None:
+                self.overrides[pid] = {"type": "tool_result", "tool_use_id": tool_use_id,
+                                       "content": block.get("content", "")}
