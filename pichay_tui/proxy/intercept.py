@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..core.errors import CommandError
-from .intercept_events import InterceptChanged, RequestDropped, RequestHeld, RequestReleased
+from ..core.events import UNSET, EventPayload
+from .intercept_events import HeldRequest, InterceptChanged, RequestDropped, RequestHeld, RequestReleased
 from .streaming import wait_disconnect
 
 DEFAULT_TIMEOUT = 300.0
@@ -50,6 +51,12 @@ class Held:
         return {"id": self.id, "session": self.session, "path": self.path, "messages": self.messages,
                 "waiting_s": round(max(0.0, now - self.arrived), 3)}
 
+    def as_event(self, cls: type[HeldRequest], now: float, reason: str = UNSET, done: bool = False) -> HeldRequest:
+        """This request as an event payload: `waiting_s` while it is held, `waited_s` once `done`."""
+        waited = round(max(0.0, now - self.arrived), 3)
+        return cls(id=self.id, session=self.session, path=self.path, messages=self.messages,
+                   waiting_s=UNSET if done else waited, waited_s=waited if done else UNSET, reason=reason)
+
 
 class Intercept:
     """The hold queue (FIFO). `await hold(...)` in the route; `release`, `release_all`, `toggle` from commands."""
@@ -68,7 +75,8 @@ class Intercept:
         self._listeners.append(callback)
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
-    def _notify(self, kind: str, data: dict[str, Any]) -> None:
+    def _notify(self, payload: EventPayload) -> None:
+        kind, data = payload.KIND, payload.to_dict()
         for cb in list(self._listeners):
             try:
                 cb(kind, data)
@@ -88,7 +96,7 @@ class Intercept:
         self.enabled = on
         released = [] if on else self.release_all("off")
         if changed:
-            self._notify(INTERCEPT_CHANGED, {"enabled": on})
+            self._notify(InterceptChanged(enabled=on))
         return {"enabled": self.enabled, "released": released}
 
     def toggle(self) -> dict[str, Any]:
@@ -127,7 +135,7 @@ class Intercept:
         self._n += 1
         h = Held(f"h{self._n}", session or NEW_SESSION, path, messages, self.clock())
         self.held[h.id] = h
-        self._notify(REQUEST_HELD, h.to_dict(h.arrived))
+        self._notify(h.as_event(RequestHeld, h.arrived))
         watch = asyncio.ensure_future(wait_disconnect(receive))
         freed = asyncio.ensure_future(h.event.wait())
         timeout = self.timeout if self.timeout and self.timeout > 0 else None
@@ -136,20 +144,18 @@ class Intercept:
         except asyncio.CancelledError:
             h.reason = h.reason or "cancelled"
             self.held.pop(h.id, None)
-            self._notify(REQUEST_DROPPED, {**h.to_dict(self.clock()), "reason": h.reason})
+            self._notify(h.as_event(RequestDropped, self.clock(), h.reason))
             raise
         finally:
             watch.cancel()
             freed.cancel()
         if watch in done:
-            reason, kind = "disconnected", REQUEST_DROPPED
+            reason, kind = "disconnected", RequestDropped
         else:
-            reason, kind = h.reason or "timeout", REQUEST_RELEASED
+            reason, kind = h.reason or "timeout", RequestReleased
         h.reason = reason
         self.held.pop(h.id, None)
-        data = h.to_dict(self.clock())
-        data["waited_s"] = data.pop("waiting_s")
-        self._notify(kind, {**data, "reason": reason})
+        self._notify(h.as_event(kind, self.clock(), reason, done=True))
         return reason
 
     # ---- named commands (control API, keys, palette) ----

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
-from ..core.errors import CommandError
+from ..core.events import SessionStarted
 from ..core.view.turndiff import BodyTap
 from ..core.view.model import ViewModel
 from . import operator as ops
@@ -22,11 +22,11 @@ from .bindings import APP_BINDINGS
 from .actions import ViewActions
 from .app_host import HostView
 from .app_intercept import InterceptControls
+from .app_operator import OperatorControls
 from .config import UIConfig
-from .messages import (AgentOutput, CommandQueued, CommandRejected, HostStatus, InterceptChanged, OpenDetail,
-                       PageSelected, UpstreamProblem, ViewRefreshed)
+from .messages import (AgentOutput, HostStatus, InterceptChanged, OpenDetail, PageSelected, UpstreamProblem,
+                       ViewRefreshed)
 from .palette import OperatorCommands
-from .screens.dialogs import CollapseScreen, ConfirmScreen
 from .screens.main import MainScreen
 from .widgets.page_table import PageTable
 from .widgets.panels import SessionsTable
@@ -56,6 +56,7 @@ class PichayApp(ViewActions, App):
         self.show_log_on_start = False
         self._unsub_intercept = lambda: None
         self.intercepts = InterceptControls(self)
+        self.operator = OperatorControls(self)
         self.host_view = HostView(self)
         self.theme = self.cfg.theme
         if self.cfg.keymap:
@@ -87,7 +88,7 @@ class PichayApp(ViewActions, App):
         follow = getattr(self.host, "follow_new_sessions", False)
         for e in batch:
             self.vm.feed(e)
-            if follow and e.kind == "session_started" and e.session:
+            if follow and e.kind == SessionStarted.KIND and e.session:
                 self.vm.selected = e.session           # the demo shows the session that is running
         changed = self.vm.take_changes()
         if not (batch or force):
@@ -117,7 +118,7 @@ class PichayApp(ViewActions, App):
         """The footer is recomposed on every `refresh_bindings()` (tens of ms): only do it when what `check_action`
         answers can have changed — the screen, or which operator commands apply to the selected row."""
         row = self.selected_row()
-        sig = (id(self.screen), tuple(ops.applicable(self.vm, c, row)[0] for c in ops.ACTIONS), self._intercept_sig())
+        sig = (id(self.screen), tuple(ops.applicable(self.vm, c, row)[0] for c in ops.ACTIONS), self.intercepts.sig())
         if sig != getattr(self, "_bindings_sig", None):
             self._bindings_sig = sig
             self.refresh_bindings()
@@ -169,46 +170,11 @@ class PichayApp(ViewActions, App):
         return await super().run_action(action, default_namespace, namespaces)
 
     def action_op(self, command: str) -> None:
-        row = self.selected_row()
-        ok, why = ops.applicable(self.vm, command, row)
-        if command == ops.COLLAPSE:
-            s = self.vm.session()
-            if ok and s is None:
-                ok, why = False, "no session yet"
-            self.push_screen(CollapseScreen(s.turn if s else 0, ok, why), self._collapse_answer)
-            if not ok:
-                self.post_message(CommandRejected(command, why))
-            return
-        if not ok:
-            self.notify(why, title=command, severity="warning")
-            self.post_message(CommandRejected(command, why))
-            return
-        page = row.id if ops.ACTIONS[command].needs_page else None
-        if ops.destructive(command):
-            what = f"page {page} ({row.tool} {row.address})" if page else f"session {self.vm.selected}"
-            self.push_screen(ConfirmScreen(f"{ops.ACTIONS[command].label}?",
-                                           f"{command} on {what}.\nIt applies at the session's next request.",
-                                           yes=ops.ACTIONS[command].label.split()[0]),
-                             lambda yes: yes and self.issue(command, page=page))
-        else:
-            self.issue(command, page=page)
-
-    def _collapse_answer(self, answer: dict | None) -> None:
-        if answer:
-            self.issue(ops.COLLAPSE, **answer)
+        self.operator.run(command)
 
     def issue(self, command: str, **args: Any) -> bool:
         """Send one named command to the engine (queued until the next request); report the outcome."""
-        try:
-            self.send_command(command, session=self.vm.selected, **args)
-        except CommandError as e:
-            self.notify(str(e), title=command, severity="error")
-            self.post_message(CommandRejected(command, str(e)))
-            return False
-        self.notify(f"{command} {args.get('page') or ''} queued — applies at the next request", title="pending")
-        self.post_message(CommandQueued(command, self.vm.selected or "", args.get("page")))
-        self.refresh_view(force=True)
-        return True
+        return self.operator.issue(command, **args)
 
     def send_command(self, command: str, **args: Any) -> Any:
         """Where operator commands go: the engine (the replay app records them into the replay instead)."""
@@ -220,21 +186,14 @@ class PichayApp(ViewActions, App):
         """The proxy's Intercept, when this app runs a live proxy (None in replay and in proxy-less tests)."""
         return self.intercepts.intercept
 
-    def _intercept_sig(self) -> tuple:
-        return self.intercepts.sig()
-
-    def intercept_command(self, command: str, **args: Any) -> dict | None:
-        """Run one intercept.* command (the same ones POST /_pichay/commands takes); report the outcome."""
-        return self.intercepts.command(command, **args)
-
     def action_intercept_toggle(self) -> None:
         self.intercepts.toggle()
 
     def action_intercept_release(self) -> None:
-        self.intercept_command("intercept.release")
+        self.intercepts.command("intercept.release")
 
     def action_intercept_release_all(self) -> None:
-        self.intercept_command("intercept.release_all")
+        self.intercepts.command("intercept.release_all")
 
     @on(InterceptChanged)
     def _intercept_changed(self, msg: InterceptChanged) -> None:

@@ -42,8 +42,8 @@ class ViewModel:
         self.last_event: ev.Event | None = None
         self._upstream: dict[str, tuple[int, str]] = {}    # session -> (failed responses, current failure or "")
 
-    # ---- input ----
     def feed(self, e: ev.Event) -> None:
+        """Take one event: counts, turn log, spend, and the pages it mentions (whatever its kind) become dirty."""
         self.events_seen += 1
         self.kind_counts[e.kind] = self.kind_counts.get(e.kind, 0) + 1
         self.last_event = e
@@ -52,9 +52,10 @@ class ViewModel:
         if not e.session:
             return
         self._dirty_sessions.add(e.session)
-        if e.kind == ev.RESPONSE_COMPLETED:
-            self._note_response(e)
-        if self.selected is None and e.kind == ev.SESSION_STARTED:
+        payload = e.payload
+        if isinstance(payload, ev.ResponseCompleted):
+            self._note_response(e.session, payload)
+        if self.selected is None and isinstance(payload, ev.SessionStarted):
             self.selected = e.session
         pids = {p for p in (e.data.get("page"), e.data.get("new_page"), (e.data.get("args") or {}).get("page"))
                 if p}
@@ -64,13 +65,13 @@ class ViewModel:
             h = self.history.setdefault((e.session, pid), deque(maxlen=64))
             h.append(e)
 
-    def _note_response(self, e: ev.Event) -> None:
-        status = e.data.get("status") or 200
-        n, _ = self._upstream.get(e.session, (0, ""))
+    def _note_response(self, sid: str, done: ev.ResponseCompleted) -> None:
+        status = ev.given(done.status) or 200
+        n, _ = self._upstream.get(sid, (0, ""))
         if status >= 400 and status != 499:       # 499: the client left, the upstream did nothing wrong
-            self._upstream[e.session] = (n + 1, f"{status} {e.data.get('error') or ''}".strip())
+            self._upstream[sid] = (n + 1, f"{status} {ev.given(done.error) or ''}".strip())
         elif status < 400 and n:
-            self._upstream[e.session] = (n, "")
+            self._upstream[sid] = (n, "")
 
     def upstream_problem(self) -> str:
         """`s1a2b3c: 502 upstream unreachable: …` for the sessions whose latest response the upstream failed."""

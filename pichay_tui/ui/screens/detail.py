@@ -13,20 +13,34 @@ from ...core import events as ev
 from ..bindings import TABLE_BINDINGS
 from ..widgets.format import KIND_LABEL, short_addr, state_cell
 
-EVENT_TEXT = {
-    ev.PAGE_ADDED: lambda d: f"added · {d.get('tokens', 0):,} tokens, {d.get('bytes', 0):,} bytes",
-    ev.PAGE_EVICTED: lambda d: f"evicted ({d.get('reason')}) · {'paged' if d.get('paged') else 'garbage-collected'}",
-    ev.PAGE_FAULTED: lambda d: f"FAULT · asked again {d.get('turns_since')} turns after eviction "
-                               f"({'major' if d.get('major') else 'minor'})",
-    ev.PAGE_PINNED: lambda d: f"pinned ({d.get('reason')})",
-    ev.PAGE_UNPINNED: lambda d: f"unpinned ({d.get('reason')})",
-    ev.PAGE_RESTORED: lambda d: f"restored ({d.get('reason')})",
-    ev.PAGE_CLEARED_BY_CLIENT: lambda d: f"cleared by the client ({d.get('reason')})",
-    ev.SWEEP_APPLIED: lambda d: f"in a sweep of {len(d.get('changed_pages') or [])} page(s) · predicted cache cost "
-                                f"{d.get('predicted_invalidated_tokens', 0):,} tokens",
-    ev.COMMAND_QUEUED: lambda d: f"operator queued {d.get('command')}",
-    ev.COMMAND_APPLIED: lambda d: f"{d.get('command')} applied" + ("" if d.get("ok") else f" — failed: {d.get('error')}"),
-}
+def event_text(e: ev.Event) -> str:
+    """One history line for a page event (the kind itself for kinds without one)."""
+    g = ev.given
+    match p := e.payload:
+        case ev.PageAdded(tokens=tokens, bytes=size):
+            return f"added · {g(tokens, 0):,} tokens, {g(size, 0):,} bytes"
+        case ev.PageEvicted(reason=reason, paged=paged):
+            return f"evicted ({g(reason)}) · {'paged' if paged else 'garbage-collected'}"
+        case ev.PageFaulted(turns_since=turns, major=major):
+            return f"FAULT · asked again {g(turns)} turns after eviction ({'major' if major else 'minor'})"
+        case ev.PagePinned(reason=reason):
+            return f"pinned ({g(reason)})"
+        case ev.PageUnpinned(reason=reason):
+            return f"unpinned ({g(reason)})"
+        case ev.PageRestored(reason=reason):
+            return f"restored ({g(reason)})"
+        case ev.PageClearedByClient(reason=reason):
+            return f"cleared by the client ({g(reason)})"
+        case ev.SweepApplied() | ev.CollapseApplied() | ev.ToolsStubbed():
+            return (f"in a sweep of {len(g(p.changed_pages) or [])} page(s) · predicted cache cost "
+                    f"{g(p.predicted_invalidated_tokens, 0):,} tokens")
+        case ev.CommandQueued(command=command):
+            return f"operator queued {g(command)}"
+        case ev.CommandApplied(command=command, ok=ok, error=error):
+            return f"{g(command)} applied" + ("" if ok else f" — failed: {g(error)}")
+    return e.kind
+
+
 EVENT_STYLE = {ev.PAGE_EVICTED: "dark_orange", ev.PAGE_FAULTED: "bold red", ev.PAGE_PINNED: "cyan",
                ev.PAGE_RESTORED: "green", ev.COMMAND_QUEUED: "yellow", ev.COMMAND_APPLIED: "yellow"}
 
@@ -85,6 +99,6 @@ class PageDetailScreen(Screen):
         hist.border_title = "History"
         hist.add_columns("TURN", "EVENT")
         for e in self.app.vm.page_history(self.page):
-            text = EVENT_TEXT.get(e.kind, lambda d: e.kind)(e.data)
+            text = event_text(e)
             hist.add_row(Text(f"t{e.turn}", justify="right"), Text(text, style=EVENT_STYLE.get(e.kind, "")))
         self.query_one("#original").focus()
