@@ -1,6 +1,7 @@
 """The `pichay-tui` command: the TUI by default, plus `serve`, `demo`, `replay`, `analyze` and friends.
 
-Subcommands live in small modules (cli/*.py) and register themselves here, so front ends stay independent.
+Each subcommand module (SUBCOMMAND_MODULES, in cli/) lists its click commands in COMMANDS and this module adds them,
+so front ends stay independent; a missing module is an ImportError, not a silently absent command.
 """
 from __future__ import annotations
 

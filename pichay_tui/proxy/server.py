@@ -19,7 +19,7 @@ from ..core.model.tokens import warm_up
 from ..core.errors import StartupError
 from ..settings import ProxyOptions
 from .app import Proxy
-from .banner import describe_problem, is_loopback  # noqa: F401 - ui/app.py imports describe_problem from here
+from .banner import is_loopback
 from .guard import ControlGuard, new_token, write_token_file
 from .intercept import DEFAULT_TIMEOUT, Intercept
 from .recorder import Recorder, RecordingRefused, check_appendable
