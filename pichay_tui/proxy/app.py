@@ -293,7 +293,7 @@ class Proxy:
         return self._relay(resp, parser, on_done)
 
     def _offers_phantom(self, outbound: dict) -> bool:
-        """Cooperative mode, or memory_fault offered because a handle is in the context (see engine_coop)."""
+        """Cooperative mode, or memory_fault offered because a handle is in the context (see core/cooperative/service.py)."""
         if getattr(self.engine.config, "cooperative", False):
             return True
         tools = outbound.get("tools") or []

@@ -53,7 +53,7 @@ class Cooperation:
                 restored = sorted(set(s.trim.stubbed_tools) - set(stubbed))
                 self.bus.emit(ev.ToolsStubbed(changed_pages=[], tools_stubbed=stubbed,
                                               tools_restored=restored, first_changed_index=-1,
-                                              predicted_invalidated_tokens=s.header_tokens + s.fen.total,
+                                              predicted_invalidated_tokens=s.tokens.header_tokens + s.tokens.fen.total,
                                               tokens_saved=s.trim.estimate.get("tokens_saved_per_request", 0)), s)
                 s.trim.stubbed_tools = stubbed
             changed = bool(stubbed)
@@ -86,7 +86,7 @@ class Cooperation:
             s.set_state(page, PageState.STUBBED)
             s.set_sub(page, True)
             if page.pos >= 0:
-                s.fen.set(page.pos, self.counter.count(block["text"]))
+                s.tokens.fen.set(page.pos, self.counter.count(block["text"]))
 
     # ---- cooperative protocol ----
     def answer_phantom_calls(self, session_id: str, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:

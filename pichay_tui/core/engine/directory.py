@@ -93,7 +93,7 @@ class SessionDirectory:
         sessions are looked at, so spilled subagents are not brought back just to be ruled out."""
         for sid in known:
             s = dict.get(self.table, sid)
-            if s is not None and any(s.pages[p].address in SUBAGENT_TOOLS for p in s.header_ids
+            if s is not None and any(s.pages[p].address in SUBAGENT_TOOLS for p in s.tokens.header_ids
                    if p in s.pages and s.pages[p].kind is Kind.TOOL_DEF):
                 return sid
         return known[0]

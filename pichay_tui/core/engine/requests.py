@@ -68,8 +68,8 @@ class RequestPath:
             pager = Pager(s, self.store, self.counter, messages, now)
             pager.detect_faults(new_results, messages, req, now)
             outbound = self._page(s, body, pager, policy) if self.config.mode == "page" else body
-            tokens_in = s.header_tokens + s.resident_tokens + s.evicted_tokens
-            tokens_out = s.header_tokens + s.fen.total
+            tokens_in = s.tokens.header_tokens + s.tokens.resident_tokens + s.tokens.evicted_tokens
+            tokens_out = s.tokens.header_tokens + s.tokens.fen.total
             s.usage.last_out_tokens = tokens_out
             self.bus.emit(ev.RequestPaged(request_no=req, tokens_in=tokens_in, tokens_out=tokens_out,
                                           changed=outbound is not body, path=path,
@@ -118,7 +118,7 @@ class RequestPath:
 
     def estimate(self, s: Session) -> int:
         """The session's context size in tokens: the last observed usage plus the calibrated change since."""
-        out = s.header_tokens + s.fen.total
+        out = s.tokens.header_tokens + s.tokens.fen.total
         usage = s.usage.last_usage
         if usage:
             total = sum(usage.get(k, 0) for k in USAGE_INPUT_KEYS)

@@ -15,9 +15,9 @@ def session_state(s: Session, pages: bool = True) -> dict[str, Any]:
     pins = sum(1 for p in s.resident_results.values() if p.pinned)
     out = {"id": s.id, "client": s.client, "parent": s.parent, "turns": s.turn, "epoch": s.epoch,
            "calibration": round(s.usage.calibration.factor, 4),
-           "stats": {**st.to_dict(), "pins": pins, "resident_tokens": s.header_tokens + s.resident_tokens,
-                     "evicted_tokens": s.evicted_tokens, "cleared_tokens": s.cleared_tokens,
-                     "header_tokens": s.header_tokens, "zone": s.zone,
+           "stats": {**st.to_dict(), "pins": pins, "resident_tokens": s.tokens.header_tokens + s.tokens.resident_tokens,
+                     "evicted_tokens": s.tokens.evicted_tokens, "cleared_tokens": s.tokens.cleared_tokens,
+                     "header_tokens": s.tokens.header_tokens, "zone": s.zone,
                      "fault_rate": round(st.faults / st.evictions, 4) if st.evictions else 0.0},
            "pending": list(s.pending), "last_usage": s.usage.last_usage}
     if pages:

@@ -28,7 +28,7 @@ def ingest_header(s: "Session", counter: TokenCounter, body: dict[str, Any], req
         pid = short_id(f"tool:{name}:{h}")
         total += _header_page(s, counter, pid, Kind.TOOL_DEF, "tools", tool, h, request_no, name)
         ids.append(pid)
-    s.header_ids, s.header_tokens = ids, total
+    s.tokens.header_ids, s.tokens.header_tokens = ids, total
 
 
 def _header_page(s: "Session", counter: TokenCounter, pid: str, kind: Kind, role: str, blk: dict, h: str, req: int,

@@ -75,7 +75,7 @@ class Ingestor:
             if s.out.overrides.pop(page.id, None) is not None:     # we served it; the client's clear now shows
                 s.set_sub(page, False)
             if page.pos >= 0:
-                s.fen.set(page.pos, self.counter.count(result_text(blk.get("content"))))
+                s.tokens.fen.set(page.pos, self.counter.count(result_text(blk.get("content"))))
             s.emit(ev.PageClearedByClient(page=page.id, tokens=page.tokens, reason="microcompact"))
 
     def drop_from(self, s: "Session", d: int, reason: str) -> None:
@@ -93,11 +93,11 @@ class Ingestor:
         s.out.out_cache.clear()
         if d == 0:
             s.epoch += 1
-            s.fen = Fenwick()
+            s.tokens.fen = Fenwick()
         else:
-            first_pos = min((s.pages[p].pos for p in gone if s.pages[p].pos >= 0), default=len(s.fen))
-            for pos in range(first_pos, len(s.fen)):
-                s.fen.set(pos, 0)
+            first_pos = min((s.pages[p].pos for p in gone if s.pages[p].pos >= 0), default=len(s.tokens.fen))
+            for pos in range(first_pos, len(s.tokens.fen)):
+                s.tokens.fen.set(pos, 0)
         del s.index.msg_fp[d:], s.index.msg_turn[d:], s.index.msg_pages[d:]
         if gone:
             s.emit(ev.ClientCleared(reason=reason, pages=len(gone), epoch=s.epoch, from_=d))
@@ -165,7 +165,7 @@ class Ingestor:
             page.msg_index, page.block_index, page.turn, page.epoch = mi, bi, turn, s.epoch
             if page.state is PageState.CLEARED:
                 s.set_state(page, PageState.RESIDENT)
-            page.pos = s.fen.append(page.tokens)
+            page.pos = s.tokens.fen.append(page.tokens)
             s.dirty.add(pid)
             return page
         page = Page(id=pid, kind=kind, role=role, turn=turn, bytes=block_bytes(blk), tokens=self._count(s, blk, h),
@@ -184,14 +184,14 @@ class Ingestor:
             page.lines = result_lines(blk)
             if is_cleared_by_client(blk.get("content")):
                 page.state = PageState.CLEARED
-        page.pos = s.fen.append(page.tokens)
+        page.pos = s.tokens.fen.append(page.tokens)
         s.pages[pid] = page
         s.order.append(pid)
         if page.state is PageState.CLEARED:
-            s.cleared_tokens += page.tokens
+            s.tokens.cleared_tokens += page.tokens
         else:
             page.state = PageState.EVICTED      # so set_state counts it in as resident
-            s.evicted_tokens += page.tokens
+            s.tokens.evicted_tokens += page.tokens
             s.set_state(page, PageState.RESIDENT)
         s.emit(ev.PageAdded(page=pid, kind=kind.value, tool=page.tool, key=page.key,
                             tokens=page.tokens, bytes=page.bytes, msg=mi))

@@ -60,7 +60,7 @@ def apply(pager, args: dict[str, Any]) -> Any:
     start, end = span(s, first, last)
     gone = [pid for mi in range(start, end) for pid in s.index.msg_pages[mi]]
     first_pos = min((s.pages[p].pos for p in gone if s.pages[p].pos >= 0), default=0)
-    predicted = s.fen.from_(first_pos)
+    predicted = s.tokens.fen.from_(first_pos)
     held = []                                   # pages whose content the store holds: the summary names them all
     for pid in gone:
         page = s.pages[pid]
@@ -75,12 +75,12 @@ def apply(pager, args: dict[str, Any]) -> Any:
             held.append(pid)
             pager.serve_notices_of(page, pager.messages)
         if page.pos >= 0:
-            s.fen.set(page.pos, 0)
+            s.tokens.fen.set(page.pos, 0)
     repoint_reminders(s, start, end, pager.counter)
     summary = str(args["summary"]).strip()
     text = f"[Summary of turns {first}-{last}, collapsed by pichay; pages {', '.join(held) or 'none'} " \
            f"can be restored with memory_fault]\n{summary}"
-    s.fen.set(s.pages[gone[0]].pos, pager.counter.count(text)) if gone else None
+    s.tokens.fen.set(s.pages[gone[0]].pos, pager.counter.count(text)) if gone else None
     entry = {"first": first, "last": last, "start": start, "end": end, "summary": summary, "text": text,
              "pages": gone, "request": s.request_no, "source": args.get("source", "operator")}
     s.collapses.append(entry)

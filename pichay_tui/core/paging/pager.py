@@ -110,10 +110,10 @@ class Pager:
     def _retoken(self, page: Page, tokens: int, nbytes: int, lines: int) -> None:
         s = self.s
         if not page.state.is_out:
-            s.resident_tokens += tokens - page.tokens
+            s.tokens.resident_tokens += tokens - page.tokens
         page.tokens, page.bytes, page.lines = tokens, nbytes, lines
         if page.pos >= 0:
-            s.fen.set(page.pos, tokens)
+            s.tokens.fen.set(page.pos, tokens)
 
     def _record_fault(self, prev: Page, new: Page, kh: KeyHistory, major: bool, now: float) -> None:
         s = self.s
@@ -150,7 +150,7 @@ class Pager:
         page.evict_reason = reason
         s.set_sub(page, True)
         if page.pos >= 0:
-            s.fen.set(page.pos, self.counter.count(handle_text(page)))
+            s.tokens.fen.set(page.pos, self.counter.count(handle_text(page)))
         self.serve_notices_of(page, messages)
         if page.paged:
             s.stats.evictions += 1
@@ -186,7 +186,7 @@ class Pager:
         page.restored_at_turn = page.last_access = s.turn
         page.summary = None
         if page.pos >= 0:
-            s.fen.set(page.pos, page.tokens)
+            s.tokens.fen.set(page.pos, page.tokens)
         s.emit(ev.PageRestored(page=page.id, reason=why, tokens=page.tokens))
 
     # ---- sweeps ----
@@ -213,7 +213,7 @@ class Pager:
         if not changed:
             return None
         first_pos = min(p.pos for p in changed if p.pos >= 0) if any(p.pos >= 0 for p in changed) else 0
-        predicted = s.fen.from_(first_pos)
+        predicted = s.tokens.fen.from_(first_pos)
         saved = sum(p.tokens for p in changed) - sum(self.counter.count(handle_text(p)) for p in changed)
         entry = {"request": request_no, "turn": s.turn, "pages": [p.id for p in changed],
                  "first_changed_pos": first_pos, "predicted_invalidated_tokens": predicted,
@@ -223,7 +223,7 @@ class Pager:
             # a collapse already changed this request: one batch, one cache miss from the earliest change
             first_pos = min(first_pos, prev["first_changed_pos"])
             s.stats.predicted_invalidated_tokens -= prev["predicted_invalidated_tokens"]
-            predicted = s.fen.from_(first_pos)
+            predicted = s.tokens.fen.from_(first_pos)
             prev.update(pages=prev["pages"] + entry["pages"], first_changed_pos=first_pos,
                         predicted_invalidated_tokens=predicted, tokens_saved=prev["tokens_saved"] + saved)
             entry = prev
@@ -233,5 +233,5 @@ class Pager:
         s.stats.predicted_invalidated_tokens += predicted
         s.emit(ev.SweepApplied(changed_pages=entry["pages"], first_changed_index=first_pos,
                                predicted_invalidated_tokens=predicted, tokens_saved=saved,
-                               blocks_after=len(s.fen) - first_pos, messages_tokens=s.fen.total))
+                               blocks_after=len(s.tokens.fen) - first_pos, messages_tokens=s.tokens.fen.total))
         return entry

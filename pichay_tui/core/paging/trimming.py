@@ -36,7 +36,7 @@ def decide_stubbing(s: "Session", tools: list[dict], counter, expected_turns: in
         return s.trim.on
     used = used_tools(s)
     saved = sum(counter.count(str(t)) - counter.count(str(stub(t))) for t in tools if t.get("name") not in used)
-    prefix = s.header_tokens + s.fen.total
+    prefix = s.tokens.header_tokens + s.tokens.fen.total
     s.trim.decided = True
     # keeping costs `saved` cache-read tokens every request; stubbing costs one rewrite of the whole prefix
     s.trim.on = saved > 0 and saved * CACHE_READ * expected_turns > prefix * (CACHE_WRITE - CACHE_READ)
@@ -92,7 +92,7 @@ def repoint_reminders(s: "Session", start: int, end: int, counter) -> None:
                 s.set_sub(page, True)
                 value = counter.count(s.out.overrides[page.id]["text"])
             if page.pos >= 0:
-                s.fen.set(page.pos, value)
+                s.tokens.fen.set(page.pos, value)
 
 
 def dedup_reminders(s: "Session", messages: list[dict]) -> dict[tuple[int, int], dict]:

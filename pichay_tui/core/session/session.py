@@ -6,10 +6,9 @@ from typing import Any, Callable
 
 from ..events import EventPayload
 from ..model.config import PagerConfig
-from ..model.fenwick import Fenwick
 from ..model.pages import Kind, Page, PageState
 from ..model.blocks import message_fp
-from .state import IngestIndex, OutboundState, TrimState, UsageState
+from .state import IngestIndex, OutboundState, TokenTotals, TrimState, UsageState
 
 
 @dataclass(slots=True)
@@ -72,6 +71,7 @@ class Session:
         self.usage = UsageState()
         self.trim = TrimState()
         self.out = OutboundState()
+        self.tokens = TokenTotals()
         self.pages: dict[str, Page] = {}
         self.order: list[str] = []               # page ids in the order first seen (table order)
         self.keys: dict[str, KeyHistory] = {}
@@ -83,19 +83,13 @@ class Session:
         self.pending: list[dict[str, Any]] = []  # operator commands waiting for the next request
         self.collapses: list[dict[str, Any]] = []
         self.sweeps: list[dict[str, Any]] = []   # cache ledger, one entry per sweep
-        self.fen = Fenwick()                     # outbound-form tokens by message block position
-        self.header_tokens = 0
-        self.header_ids: list[str] = []
-        self.resident_tokens = 0
-        self.evicted_tokens = 0
-        self.cleared_tokens = 0
         self.last_ts = 0.0
         self.request_no = 0
         self.resident_results: dict[str, Page] = {}  # eviction candidates' superset, kept small
         self.dirty: set[str] = set()                 # pages changed since the last checkpoint
 
-    _META = ("client", "parent", "epoch", "turn", "zone", "pending", "collapses", "header_tokens", "header_ids",
-             "last_ts", "request_no", "order")         # saved as they are
+    _META = ("client", "parent", "epoch", "turn", "zone", "pending", "collapses", "last_ts", "request_no",
+             "order")                                  # saved as they are
 
     def snapshot(self) -> dict[str, Any]:
         """The session's own checkpoint meta keys (its state groups add theirs; see snapshot.dump_meta)."""
@@ -111,6 +105,9 @@ class Session:
     # read by tests, benches and the view model
     calibration = property(lambda self: self.usage.calibration)
     last_out_tokens = property(lambda self: self.usage.last_out_tokens)
+    header_tokens = property(lambda self: self.tokens.header_tokens)
+    resident_tokens = property(lambda self: self.tokens.resident_tokens)
+    evicted_tokens = property(lambda self: self.tokens.evicted_tokens)
     trim_decided = property(lambda self: self.trim.decided)
     trim_on = property(lambda self: self.trim.on)
     trim_estimate = property(lambda self: self.trim.estimate)
@@ -128,17 +125,17 @@ class Session:
             return
         was_in, now_in = not old.is_out, not state.is_out
         if was_in:
-            self.resident_tokens -= page.tokens
+            self.tokens.resident_tokens -= page.tokens
         elif old is PageState.CLEARED:
-            self.cleared_tokens -= page.tokens
+            self.tokens.cleared_tokens -= page.tokens
         else:
-            self.evicted_tokens -= page.tokens
+            self.tokens.evicted_tokens -= page.tokens
         if now_in:
-            self.resident_tokens += page.tokens
+            self.tokens.resident_tokens += page.tokens
         elif state is PageState.CLEARED:
-            self.cleared_tokens += page.tokens
+            self.tokens.cleared_tokens += page.tokens
         else:
-            self.evicted_tokens += page.tokens
+            self.tokens.evicted_tokens += page.tokens
         page.state = state
         self.dirty.add(page.id)
         if page.kind is Kind.TOOL_RESULT:

@@ -33,7 +33,7 @@ def page_from_dict(d: dict[str, Any]) -> Page:
 def dump_meta(s: Session) -> dict[str, Any]:
     """Session-level state (not pages, faults or sweeps, which a store keeps as rows), one flat dict."""
     return {"id": s.id, **s.snapshot(), **s.index.snapshot(s.pages), **s.out.snapshot(s.pages),
-            **s.usage.snapshot(), **s.trim.snapshot()}
+            **s.usage.snapshot(), **s.trim.snapshot(), **s.tokens.snapshot()}
 
 
 def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list[dict[str, Any]],
@@ -41,7 +41,7 @@ def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list
     """Rebuild a session from a checkpoint; derived structures are recomputed, not trusted."""
     s = Session(meta["id"], meta["client"], config, emit, parent=meta.get("parent"))
     s.restore(meta)
-    for group in (s.index, s.usage, s.trim):
+    for group in (s.index, s.usage, s.trim, s.tokens):
         group.restore(meta)
     s.out.restore(meta, store)
     s.faults = [Fault(**f) for f in faults]
@@ -54,12 +54,12 @@ def load_session(meta: dict[str, Any], pages: list[dict[str, Any]], faults: list
 def _rebuild(s: Session, counter) -> None:
     s.index.msg_pages = msg_pages = [[] for _ in s.index.msg_fp]
     live = sorted((p for p in s.pages.values() if p.msg_index >= 0 and p.epoch == s.epoch), key=lambda p: p.pos)
-    s.fen = Fenwick()
+    s.tokens.fen = Fenwick()
     for p in live:
-        while len(s.fen) < p.pos:
-            s.fen.append(0)
-        if len(s.fen) == p.pos:
-            s.fen.append(0)
+        while len(s.tokens.fen) < p.pos:
+            s.tokens.fen.append(0)
+        if len(s.tokens.fen) == p.pos:
+            s.tokens.fen.append(0)
         if p.state is PageState.CLEARED:
             value = counter.count(CLEARED_MARKERS[0])      # cleared in place by the client
         elif p.state is PageState.STUBBED and p.id in s.out.overrides:
@@ -68,20 +68,20 @@ def _rebuild(s: Session, counter) -> None:
             value = counter.count(handle_text(p))
         else:
             value = p.tokens
-        s.fen.set(p.pos, value)
+        s.tokens.fen.set(p.pos, value)
         if p.msg_index < len(msg_pages):
             msg_pages[p.msg_index].append(p.id)
         if (p.state.is_out and p.state is not PageState.CLEARED) or p.id in s.out.overrides:
             s.out.subs.setdefault(p.msg_index, {})[p.block_index] = p
-    s.resident_tokens = s.evicted_tokens = s.cleared_tokens = 0
+    s.tokens.resident_tokens = s.tokens.evicted_tokens = s.tokens.cleared_tokens = 0
     for p in s.pages.values():
         if p.kind in (Kind.SYSTEM, Kind.TOOL_DEF):
             continue
         if p.state is PageState.CLEARED:
-            s.cleared_tokens += p.tokens
+            s.tokens.cleared_tokens += p.tokens
         elif p.state.is_out:
-            s.evicted_tokens += p.tokens
+            s.tokens.evicted_tokens += p.tokens
         else:
-            s.resident_tokens += p.tokens
+            s.tokens.resident_tokens += p.tokens
             if p.kind is Kind.TOOL_RESULT:
                 s.resident_results[p.id] = p

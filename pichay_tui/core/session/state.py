@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..model.blocks import short_id
+from ..model.fenwick import Fenwick
 from ..model.pages import Page, PageState
 from ..model.tokens import Calibration
 
@@ -132,3 +133,21 @@ class OutboundState:
             if block is not None:
                 self.overrides[pid] = {"type": "tool_result", "tool_use_id": tool_use_id,
                                        "content": block.get("content", "")}
+
+
+@dataclass(slots=True)
+class TokenTotals:
+    """Token counts of a session: the header, the outbound form per block (a Fenwick tree), and per page state."""
+
+    fen: Fenwick = field(default_factory=Fenwick)    # outbound-form tokens by message block position
+    header_tokens: int = 0
+    header_ids: list[str] = field(default_factory=list)
+    resident_tokens: int = 0          # the rest are derived from pages on restore (see snapshot._rebuild)
+    evicted_tokens: int = 0
+    cleared_tokens: int = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"header_tokens": self.header_tokens, "header_ids": self.header_ids}
+
+    def restore(self, meta: Mapping[str, Any]) -> None:
+        self.header_tokens, self.header_ids = meta["header_tokens"], meta["header_ids"]

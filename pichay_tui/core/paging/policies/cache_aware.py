@@ -37,7 +37,7 @@ HANDLE_TOKENS = 60
 def rewrite_tokens(s, pos: int) -> int:
     """Tokens re-written when block `pos` changes: from `pos` when a cached prefix ends within the lookback window
     of the newest breakpoint, else every message (the nearest reachable cache entry is the tools+system prefix)."""
-    return s.fen.from_(pos) if len(s.fen) - pos <= LOOKBACK else s.fen.total
+    return s.tokens.fen.from_(pos) if len(s.tokens.fen) - pos <= LOOKBACK else s.tokens.fen.total
 
 
 class CacheAwarePolicy:
