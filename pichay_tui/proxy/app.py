@@ -22,39 +22,20 @@ from ..core.wire.incremental import ParseCache
 from ..core.wire.parse import loads, loads_in_pieces
 from ..core.wire.splice import Memo, splice
 from .control import control_routes
+from .errors_http import UpstreamFailed, http_exception, unexpected
+from .exchange_log import ExchangeLog
 from .guard import ControlGuard, new_token
 from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
-from .streaming import ClientLeft, Relay, RelayResponse, SideParser, stop_watching, unless_client_leaves
-from .upstream import Upstream, error_body, request_headers, response_headers
+from .session_locks import SessionLocks
+from .streaming import ClientLeft, Relay, RelayResponse, SideParser, unless_client_leaves
+from .upstream import Upstream, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 BIG_BODY = 1_000_000    # bytes: bodies this large are parsed, pre-counted and spliced in a worker thread
 MAX_MEMOS = 16          # sessions whose last spliced messages are kept (see core/wire/splice.Memo)
-
-
-class UpstreamFailed(Response):
-    """An error we answer ourselves in Anthropic's shape because the upstream gave no response."""
-
-    def __init__(self, status: int, message: str, kind: str) -> None:
-        super().__init__(error_body(message, kind), status, media_type="application/json")
-        self.message = message
-
-
 _error = UpstreamFailed
-
-
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    """Starlette's own errors (a bad method, a malformed request) in the Anthropic shape, never text/plain."""
-    status = getattr(exc, "status_code", 500)
-    return _error(status, str(getattr(exc, "detail", "") or exc), "invalid_request_error" if status < 500 else "api_error")
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    """Last resort for a bug of ours: an Anthropic-shaped 500 instead of Starlette's text/plain page."""
-    stop_watching(request.scope)       # a watcher kept by _send must not cancel this answer
-    return _error(500, f"pichay-tui internal error: {type(exc).__name__}: {exc}", "api_error")
 
 
 def _splice_or_dump(raw: bytes, body: Any, new: Any) -> bytes:
@@ -110,14 +91,16 @@ class Proxy:
         self.subscribers: set = set()     # /_pichay/events streams, woken on shutdown
         self._memos: OrderedDict[str, Memo] = OrderedDict()   # per session, most recent last (bounded)
         self._parses = ParseCache()    # the last few bodies: a resent history is not parsed again (incremental.py)
-        self._session_locks: dict[str, list] = {}   # session id -> [asyncio.Lock, requests using it] (see _lock_session)
+        self.locks = SessionLocks(lambda body, headers: self.engine.find_session(body, headers))
+        self._session_locks = self.locks.entries     # session id -> [asyncio.Lock, requests using it]
+        self.log = ExchangeLog(self)
         self._unsub_intercept = self.intercept.subscribe(self._intercept_event)
         self.app = Starlette(routes=[
             *control_routes(self),
             Route("/v1/messages", self.messages, methods=["POST"]),
             Route("/v1/messages/count_tokens", self.count_tokens, methods=["POST"]),
             Route("/{path:path}", self.forward, methods=ALL_METHODS),
-        ], exception_handlers={HTTPException: _http_exception, Exception: _unexpected})
+        ], exception_handlers={HTTPException: http_exception, Exception: unexpected})
 
     def shutdown(self) -> None:
         """End the long-lived event streams so the server can stop promptly."""
@@ -177,16 +160,16 @@ class Proxy:
         try:
             body = await asyncio.to_thread(loads_in_pieces, raw) if big else self._parses.loads(raw)
         except orjson.JSONDecodeError as e:
-            self._record_request(xid, now, request.url.path, headers, None, None, failure=f"invalid JSON: {e}")
+            self.log.request(xid, now, request.url.path, headers, None, None, failure=f"invalid JSON: {e}")
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
         if self.intercept.enabled and isinstance(body, dict) and isinstance(body.get("messages"), list):
             held = await self._hold(request, body, headers)
             if held == "disconnected":     # the client went away while held: nothing goes upstream
-                self._record_request(xid, now, request.url.path, headers, None, None,
+                self.log.request(xid, now, request.url.path, headers, None, None,
                                      failure="client disconnected while held by intercept")
                 return _error(499, "client disconnected", "api_error")
             now, t0 = self.clock(), time.perf_counter()
-        key = await self._lock_session(body, headers, big)
+        key = await self.locks.lock(body, headers, big)
         try:
             result, failure = None, None
             if isinstance(body, dict) and isinstance(body.get("messages"), list):
@@ -196,9 +179,9 @@ class Proxy:
                         result = self.engine.handle_request(body, headers, request.url.path, now=now)
                 except Exception as e:  # noqa: BLE001 - fail open: the client's own bytes go upstream
                     failure = f"{type(e).__name__}: {e}"
-                    self._failed("request", failure)
+                    self.log.failed("request", failure)
             sid = result.session_id if result else ""
-            if sid:    # in flight from here: never spilled until _done (every path below ends in it, or leaves)
+            if sid:    # in flight from here: never spilled until log.done (every path below ends in it, or leaves)
                 self.engine.sessions.enter(sid)
             try:
                 content, changed, failure = await self._outbound(raw, body, result, failure, big)
@@ -208,13 +191,13 @@ class Proxy:
                 raise
         finally:
             if key:
-                self._unlock_session(key)
+                self.locks.unlock(key)
         finished = False
 
         def finish(summary: ResponseSummary) -> None:
             nonlocal finished
             finished = True
-            self._done(xid, sid, t0, summary)
+            self.log.done(xid, sid, t0, summary)
 
         try:
             return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, big, finish,
@@ -223,39 +206,6 @@ class Proxy:
             if sid and not finished:
                 self.engine.sessions.leave(sid)
             raise
-
-    async def _lock_session(self, body: Any, headers: dict[str, str], big: bool) -> str:
-        """Take the session's lock when its engine step may await a worker thread (a big body), or another request
-        of it holds the lock; returns the session id to unlock, or "".
-
-        Why: a big request awaits precompute and encode threads around its engine step; a second request of the
-        same session must not run its step in between (it would see the session mid-change, and share the splice
-        memo with a running thread). Small requests have no await there: they only wait while a big one runs."""
-        if not (big or self._session_locks) or not isinstance(body, dict) or \
-                not isinstance(body.get("messages"), list):
-            return ""
-        try:
-            s = self.engine.find_session(body, headers)
-        except Exception:  # noqa: BLE001 - a guess only; the engine step reports real problems
-            return ""
-        if s is None or (not big and s.id not in self._session_locks):
-            return ""
-        entry = self._session_locks.setdefault(s.id, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            await entry[0].acquire()
-        except BaseException:
-            self._unlock_session(s.id, held=False)
-            raise
-        return s.id
-
-    def _unlock_session(self, sid: str, held: bool = True) -> None:
-        entry = self._session_locks[sid]
-        if held:
-            entry[0].release()
-        entry[1] -= 1
-        if not entry[1]:
-            del self._session_locks[sid]
 
     async def _outbound(self, raw: bytes, body: Any, result: Any, failure: str | None,
                         big: bool) -> tuple[bytes, bool, str | None]:
@@ -267,7 +217,7 @@ class Proxy:
             content, why = await asyncio.to_thread(self._encode, *args) if big else self._encode(*args)
             if why:
                 changed, failure = False, why
-                self._failed("request", why, result.session_id)
+                self.log.failed("request", why, result.session_id)
         return content, changed, failure
 
     async def _forward_paged(self, request: Request, raw: bytes, body: Any, result: Any, failure: str | None,
@@ -277,7 +227,7 @@ class Proxy:
         """Send what the engine decided (or the client's bytes, failing open) and relay the answer; `finish` is
         called exactly once when the exchange ends, whichever way."""
         sid = result.session_id if result else ""
-        self._record_request(xid, now, request.url.path, headers, body, result.outbound if result else body,
+        self.log.request(xid, now, request.url.path, headers, body, result.outbound if result else body,
                              session=sid, request_no=result.request_no if result else 0,
                              side=bool(result and result.side), engine=result is not None or failure is not None,
                              sent="outbound" if changed else "original", failure=failure, heavy=big)
@@ -326,21 +276,6 @@ class Proxy:
         except Exception as e:  # noqa: BLE001 - SpliceError, an unserializable value, a bug: forward unchanged
             return raw, f"outbound not built, original bytes sent: {type(e).__name__}: {e}"
 
-    def _record_request(self, xid: int, now: float, path: str, headers: dict[str, str], body: Any, outbound: Any,
-                        **kw: Any) -> None:
-        """A request record; a body the recording cannot hold (nested too deep) is recorded without its bodies."""
-        if not self.recorder:
-            return
-        try:
-            self.recorder.request(xid, now, "POST", path, headers, body, outbound, **kw)
-        except Exception as e:  # noqa: BLE001 - the recording must never cost the client its answer
-            kw["failure"] = "; ".join(x for x in (kw.get("failure"), f"body not recorded: {type(e).__name__}: {e}")
-                                      if x)
-            try:
-                self.recorder.request(xid, now, "POST", path, headers, None, None, **kw)
-            except Exception:  # noqa: BLE001
-                pass
-
     async def _hold(self, request: Request, body: dict, headers: dict[str, str]) -> str:
         """Park the parsed request in the intercept queue until the operator (or the timeout) lets it go."""
         try:
@@ -361,37 +296,6 @@ class Proxy:
                        if k.lower() != "content-encoding"]
         return RelayResponse(relay, resp.status_code, out_headers)
 
-    def _upstream_problem(self, sid: str, status: int, error: str | None, path: str) -> None:
-        """Tell the listeners the upstream failed this request (never raises into the request path)."""
-        if status == 499:                    # the client went away: not the upstream's fault
-            return
-        info = {"session": sid, "status": status, "error": error or f"HTTP {status}", "path": path,
-                "ts": self.clock()}
-        for cb in list(self.problem_listeners):
-            try:
-                cb(info)
-            except Exception:  # noqa: BLE001
-                pass
-
-    def _done(self, xid: int, sid: str, t0: float, summary: ResponseSummary) -> None:
-        if summary.status >= 400 or (summary.error and "side parser" not in summary.error):
-            self._upstream_problem(sid, summary.status, summary.error, "/v1/messages")
-        failure = None
-        if sid:
-            try:
-                self.engine.handle_response(sid, summary, now=self.clock())
-            except Exception as e:  # noqa: BLE001
-                failure = f"{type(e).__name__}: {e}"
-                self._failed("response", failure, sid)
-        if self.recorder:
-            self.recorder.response(xid, self.clock(), sid, summary, (time.perf_counter() - t0) * 1000, failure)
-
-    def _failed(self, where: str, error: str, sid: str = "") -> None:
-        try:
-            self.engine.record_failure(where, error, sid)
-        except Exception:  # noqa: BLE001 - never let bookkeeping break forwarding
-            pass
-
     async def count_tokens(self, request: Request) -> Response | RelayResponse:
         if self.guard.from_web_page(request.headers):
             return await self.forward(request)
@@ -410,12 +314,12 @@ class Proxy:
                     content, why = (await asyncio.to_thread(self._encode, raw, body, view) if big
                                     else self._encode(raw, body, view))
                     if why:
-                        self._failed("count_tokens", why)
+                        self.log.failed("count_tokens", why)
             except Exception as e:  # noqa: BLE001
-                self._failed("count_tokens", f"{type(e).__name__}: {e}")
+                self.log.failed("count_tokens", f"{type(e).__name__}: {e}")
         resp = await self._send(request, content, identity=False)
         if isinstance(resp, UpstreamFailed):
-            self._upstream_problem("", resp.status_code, resp.message, request.url.path)
+            self.log.upstream_problem("", resp.status_code, resp.message, request.url.path)
         return resp if isinstance(resp, Response) else self._relay(resp, None, None)
 
     async def forward(self, request: Request) -> Response | RelayResponse:
@@ -424,5 +328,5 @@ class Proxy:
                             media_type="application/json")
         resp = await self._send(request, await read_body(request), identity=False)
         if isinstance(resp, UpstreamFailed):
-            self._upstream_problem("", resp.status_code, resp.message, request.url.path)
+            self.log.upstream_problem("", resp.status_code, resp.message, request.url.path)
         return resp if isinstance(resp, Response) else self._relay(resp, None, None)

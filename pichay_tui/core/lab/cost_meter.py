@@ -6,7 +6,7 @@ The metric itself is derived in clairvoyant.py's docstring (and docs/policies.md
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .. import events as ev
