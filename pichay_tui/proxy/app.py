@@ -29,7 +29,8 @@ from .cooperative import CooperativeRelay
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
 from .session_locks import SessionLocks
-from .streaming import ClientLeft, Relay, RelayResponse, SideParser, unless_client_leaves
+from .disconnect import ClientLeft, unless_client_leaves
+from .streaming import Relay, RelayResponse, SideParser
 from .upstream import Upstream, request_headers, response_headers
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]

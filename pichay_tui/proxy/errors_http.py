@@ -4,7 +4,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .streaming import stop_watching
+from .disconnect import stop_watching
 from .upstream import error_body
 
 

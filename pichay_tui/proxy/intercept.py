@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ..core.errors import CommandError
 from ..core.events import UNSET, EventPayload
 from .intercept_events import HeldRequest, InterceptChanged, RequestDropped, RequestHeld, RequestReleased
-from .streaming import wait_disconnect
+from .disconnect import wait_disconnect
 
 DEFAULT_TIMEOUT = 300.0
 NEW_SESSION = "new session"
