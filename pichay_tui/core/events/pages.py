@@ -26,7 +26,8 @@ class PageAdded(EventPayload):
 @register
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PageEvicted(EventPayload):
-    """A page left the model's view; reason is "age", "operator", "compact", "release", "summarize" or "gc"."""
+    """A page left the model's view; reason is "age", "compact", "operator", "release" or "summarize"; `paged` is
+    false for a page with no key (garbage-collected: it cannot fault back)."""
 
     KIND: ClassVar[str] = "page_evicted"
     page: str
