@@ -129,7 +129,7 @@ async def test_odd_paths_and_methods_get_json_or_the_upstream(make_proxy, upstre
 
 
 async def test_splice_failure_fails_open_with_the_reason(make_proxy, upstream, monkeypatch):
-    from pichay_tui.proxy import app as app_module
+    from pichay_tui.proxy import encoding as app_module
 
     bodies = (await SimulatedAgent(upstream.url, upstream.workdir, script="coding", session_id="exact-2").run()).requests
     proxy = await make_proxy(mode="page", age_threshold=2)
@@ -150,7 +150,7 @@ async def test_splice_failure_fails_open_with_the_reason(make_proxy, upstream, m
 
 
 async def test_an_internal_error_is_anthropic_shaped_json(make_proxy, upstream, monkeypatch):
-    from pichay_tui.proxy import app as app_module
+    from pichay_tui.proxy import sending as app_module
 
     proxy = await make_proxy(mode="page")
     monkeypatch.setattr(app_module, "upstream_path", lambda request: 1 / 0)

@@ -1,0 +1,74 @@
+"""One request upstream and its answer back: the client's path byte-exact, the client leaving cancels the upstream
+request, a transport failure becomes an Anthropic-shaped error, and the answer is relayed (cut, when cooperative)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import httpx
+from starlette.requests import Request
+
+from ..core.cooperative.phantom import PHANTOM_TOOL_DEFS
+from .cooperative import CooperativeRelay
+from .disconnect import ClientLeft, unless_client_leaves
+from .errors_http import UpstreamFailed
+from .streaming import Relay, RelayResponse, SideParser
+from .upstream import Upstream, request_headers, response_headers
+
+
+def upstream_path(request: Request) -> str:
+    """The path exactly as the client encoded it (`/x%00y` stays `/x%00y`), not the decoded form."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
+
+
+def client_headers(request: Request, identity: bool) -> dict[str, str]:
+    """The client's headers as they go upstream (`identity`: ask for an unencoded answer we can read)."""
+    return request_headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+                           identity=identity)
+
+
+async def send_upstream(upstream: Upstream, request: Request, content: bytes | None,
+                        identity: bool) -> httpx.Response | UpstreamFailed:
+    """Start the upstream request, racing the client: returns the response, or an error Response."""
+    headers = client_headers(request, identity)
+    if not content and request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        content = None               # no body: do not invent a content-length
+    try:
+        req = upstream.build(request.method, upstream_path(request), request.url.query, headers, content)
+    except (httpx.InvalidURL, ValueError, TypeError) as e:
+        return UpstreamFailed(400, f"cannot forward this request: {e}", "invalid_request_error")
+    try:   # the client leaving cancels the upstream request
+        return await unless_client_leaves(request.receive, upstream.send_request(req), request.scope,
+                                          keep=True)    # the RelayResponse returned next keeps watching
+    except ClientLeft:
+        return UpstreamFailed(499, "client disconnected", "api_error")
+    except httpx.TimeoutException as e:
+        return UpstreamFailed(504, f"upstream timed out: {type(e).__name__}", "timeout_error")
+    except (httpx.HTTPError, OSError) as e:
+        return UpstreamFailed(502, f"upstream unreachable: {type(e).__name__}: {e}", "api_error")
+
+
+def relay_response(resp: httpx.Response, parser: SideParser | None, on_done) -> RelayResponse:
+    """The upstream answer streamed to the client as it comes (a parser on the side, for the engine)."""
+    sse = resp.headers.get("content-type", "").startswith("text/event-stream")
+    headers = response_headers(resp.headers.multi_items(), keep_length=not sse)
+    return RelayResponse(Relay(resp, parser, on_done), resp.status_code, headers)
+
+
+def offers_phantom(engine: Any, outbound: dict) -> bool:
+    """Cooperative mode, or memory_fault offered because a handle is in the context (core/cooperative/service.py)."""
+    if getattr(engine.config, "cooperative", False):
+        return True
+    tools = outbound.get("tools") or []
+    return any(d in tools for d in PHANTOM_TOOL_DEFS)
+
+
+def cooperative_response(proxy: Any, request: Request, resp: httpx.Response, outbound: dict, sid: str, on_done,
+                         encode: Callable[[dict], bytes] | None = None) -> RelayResponse:
+    """Phantom calls and cleanup tags are cut out of the response, so its bytes (and length) change."""
+    relay = CooperativeRelay(resp, proxy.engine, sid, outbound, proxy.upstream, request.url.path,
+                             request.url.query, client_headers(request, True), on_done, proxy.recorder, proxy.clock,
+                             encode=encode)
+    out_headers = [(k, v) for k, v in response_headers(resp.headers.multi_items())
+                   if k.lower() != "content-encoding"]
+    return RelayResponse(relay, resp.status_code, out_headers)
