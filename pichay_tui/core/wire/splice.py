@@ -26,8 +26,8 @@ class Memo:
     EXACT_MAX = 2_000_000    # bytes
 
     def __init__(self) -> None:
-        self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, list[bytes]]] = {}
-        self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, list[bytes]]] = {}
+        self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes]]] = {}
+        self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes]]] = {}
         self._spans: tuple[bytes, dict] | None = None    # the previous body and the arrays found in it
 
     def spans(self) -> dict:
@@ -36,7 +36,7 @@ class Memo:
         out.prev = self._spans
         return out
 
-    def render(self, raw: bytes, old: Any, new: Any, s: int, e: int) -> list[bytes]:
+    def render(self, raw: bytes, old: Any, new: Any, s: int, e: int) -> bytes | list[bytes]:
         exact = len(raw) <= self.EXACT_MAX
         digest = None if exact else hashlib.sha1(memoryview(raw)[s:e]).digest()   # the fastest hashlib hash here
         hit = self._prev.get(id(new))
@@ -112,7 +112,7 @@ def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[in
                 pieces.append(b",")
             _add(pieces, element)
         pieces.append(b"]")
-        edits.append((vs, ve, pieces))
+        edits.append((vs, ve, b"".join(pieces) if ve - vs <= COPY_PIECE else pieces))
         return
     edits.append((vs, ve, _dump(new)))
 
@@ -144,7 +144,7 @@ def _rebuild(raw: bytes, old: list, new: list, elems: list[tuple[int, int]]) -> 
     return pieces
 
 
-def _render(raw: bytes, old: Any, new: Any, vs: int, ve: int) -> list[bytes]:
+def _render(raw: bytes, old: Any, new: Any, vs: int, ve: int) -> bytes | list[bytes]:
     """The bytes of `new`, keeping raw[vs:ve] (the bytes of `old`) wherever they agree."""
     edits: list[tuple[int, int, bytes | list[bytes]]] = []
     _diff(raw, old, new, vs, ve, edits)
@@ -169,9 +169,10 @@ def _add(out: list[bytes], piece: bytes | list[bytes]) -> None:
         out.append(piece)
 
 
-def _apply(raw: bytes, edits: list[tuple[int, int, bytes | list[bytes]]], start: int, end: int) -> list[bytes]:
-    """raw[start:end] with the edits applied, as pieces joined once by `splice` (bytes.join of pieces drops the GIL
-    for a big result; building it by concatenation on every level would copy a huge message under the GIL)."""
+def _apply(raw: bytes, edits: list[tuple[int, int, bytes | list[bytes]]], start: int,
+           end: int) -> bytes | list[bytes]:
+    """raw[start:end] with the edits applied: bytes for a span up to COPY_PIECE, else pieces joined once by `splice`
+    (bytes.join of pieces drops the GIL for a big result; joining on every level would copy a huge message under it)."""
     edits.sort(key=lambda x: x[0])
     out: list[bytes] = []
     pos = start
@@ -182,7 +183,7 @@ def _apply(raw: bytes, edits: list[tuple[int, int, bytes | list[bytes]]], start:
         _add(out, b)
         pos = e
     _raw_span(raw, pos, end, out)
-    return out
+    return b"".join(out) if end - start <= COPY_PIECE else out    # small: one short join now, fewer pieces later
 
 
 def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
@@ -202,4 +203,7 @@ def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
     finally:
         if memo is not None:
             memo.turn(raw if ok else None, spans)
-    return raw if not edits else b"".join(_apply(raw, edits, 0, len(raw)))
+    if not edits:
+        return raw
+    out = _apply(raw, edits, 0, len(raw))
+    return out if isinstance(out, bytes) else b"".join(out)
