@@ -16,7 +16,7 @@ import orjson
 
 from ..errors import SpliceError
 from .parse import loads
-from .splice_scan import _ws, array_elements, object_members, skip_string, skip_value, value_end
+from .splice_scan import _ws, array_elements, object_members, resume_array, skip_string, skip_value, value_end
 
 _AFTER = frozenset(b" \t\r\n,]}")     # bytes that may follow a complete value (a number's end needs one)
 
@@ -191,17 +191,9 @@ def _messages(raw: bytes, vs: int, prev: _State, pv: memoryview) -> tuple[int, l
         lo -= 1                                  # a number's end is only known from the byte after it
     spans = prev.spans[:lo]
     items = prev.items[:lo]
-    if spans:
-        j = _ws(raw, vs + spans[-1][1])
-        if raw[j] == 93:
-            return vs, spans, items, j - vs, lo
-        if raw[j] != 44:
-            raise SpliceError("expected ',' in array")
-        j = _ws(raw, j + 1)
-    else:
-        j = _ws(raw, vs + 1)
-        if raw[j] == 93:
-            return vs, spans, items, j - vs, lo
+    j, closed = resume_array(raw, vs, vs + spans[-1][1] if spans else None)
+    if closed:
+        return vs, spans, items, j - vs, lo
     # guess: what follows the array did not change, so its ']' is as far from the end as before
     close = len(raw) - (len(prev.raw) - prev.close - base)
     rest = None

@@ -146,6 +146,20 @@ def object_members(raw: bytes, i: int, parsed: dict | None = None,
         j = _ws(raw, j + 1)
 
 
+def resume_array(raw: bytes, i: int, last_end: int | None) -> tuple[int, bool]:
+    """Where the next element of the array at raw[i] starts, after an element ending at `last_end` (None: before the
+    first), and whether the array closes there instead (then the index is its ']')."""
+    if last_end is None:
+        j = _ws(raw, i + 1)
+        return j, raw[j] == 93
+    j = _ws(raw, last_end)
+    if raw[j] == 93:
+        return j, True
+    if raw[j] != 44:
+        raise SpliceError("expected ',' in array")
+    return _ws(raw, j + 1), False
+
+
 def array_elements(raw: bytes, i: int, parsed: list | None = None,
                    cache: dict | None = None) -> tuple[list[tuple[int, int]], int]:
     """(start, end) of each element of the array at raw[i] == '[', and the index of its ']' (`parsed`: as in
@@ -155,18 +169,11 @@ def array_elements(raw: bytes, i: int, parsed: list | None = None,
     if cache is not None and i in cache:
         return cache[i]
     out = _known_elements(raw, i, cache)
-    if out:
-        j = _ws(raw, out[-1][1])
-        if raw[j] == 93:
+    j, closed = resume_array(raw, i, out[-1][1] if out else None)
+    if closed:
+        if out:
             cache[i] = (out, j)      # type: ignore[index] - out is only non-empty with a cache
-            return out, j
-        if raw[j] != 44:
-            raise SpliceError("expected ',' in array")
-        j = _ws(raw, j + 1)
-    else:
-        j = _ws(raw, i + 1)
-        if raw[j] == 93:
-            return out, j
+        return out, j
     n = len(parsed) if parsed is not None else 0
     while True:
         k = len(out)
