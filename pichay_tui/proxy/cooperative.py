@@ -62,10 +62,12 @@ class CooperativeRelay(Relay):
             self.parts.append(icpt)
             try:
                 async for chunk in resp.aiter_bytes():
-                    for out in icpt.feed(chunk):
-                        yield out
-                for out in icpt.finish():
-                    yield out
+                    out = icpt.feed(chunk)
+                    if out:        # one write per upstream chunk, as a plain relay does (not one per event)
+                        yield b"".join(out)
+                out = icpt.finish()
+                if out:
+                    yield b"".join(out)
             except httpx.TransportError as e:
                 self.failure = f"upstream stream failed: {type(e).__name__}: {e or 'connection lost'}"
                 yield sse_error(self.failure)
@@ -96,8 +98,9 @@ class CooperativeRelay(Relay):
                 uses = [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c.get("input") or {}}
                         for c in icpt.phantom_calls]
                 self._splice(real, uses, results)
-            for out in icpt.release_end():
-                yield out
+            out = icpt.release_end()
+            if out:
+                yield b"".join(out)
             self.complete = True
             if resp is not self.resp:
                 await resp.aclose()

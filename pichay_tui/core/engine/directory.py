@@ -9,7 +9,7 @@ from .. import events as ev
 from ..errors import CommandError
 from ..ingest.identity import agent_signature, client_label, client_session_key, first_message_fp, is_continuation, \
     system_fp
-from ..model.blocks import short_id
+from ..model.blocks import MEMO, short_id
 from ..model.config import PagerConfig
 from ..model.pages import Kind
 from ..model.tokens import TokenCounter
@@ -50,9 +50,12 @@ class SessionDirectory:
         """agent_signature(body), remembered by the system prompt's bytes and the tool names: every request of an
         agent repeats them, and hashing them (cache markers stripped, keys sorted) costs ~10 µs on Claude Code's 7 KB
         system prompt where serializing it to compare costs ~1 µs."""
+        system, tools = body.get("system") or "", body.get("tools")
+        seen = MEMO.get(tools, "signature") if isinstance(tools, list) else None   # the same parsed objects again
+        if seen is not None and seen[0] is system:
+            return seen[1]
         try:
-            memo_key = (orjson.dumps(body.get("system") or ""),
-                        tuple(str(t.get("name")) for t in body.get("tools") or [] if isinstance(t, dict)))
+            memo_key = (orjson.dumps(system), tuple(str(t.get("name")) for t in tools or [] if isinstance(t, dict)))
         except (orjson.JSONEncodeError, TypeError):
             return agent_signature(body)
         sig = self._signatures.get(memo_key)
@@ -61,6 +64,8 @@ class SessionDirectory:
             if len(self._signatures) >= MAX_SIGNATURES:
                 self._signatures.clear()
             self._signatures[memo_key] = sig
+        if isinstance(tools, list):
+            MEMO.put(tools, "signature", (system, sig), len(memo_key[0]) + 64 * len(tools))
         return sig
 
     def resolve(self, body: dict[str, Any], headers: Mapping[str, str], fp: str) -> Session:

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import orjson
 
 from ..wire.jsonpieces import dump_pieces
+from .identity_memo import IdentityMemo
 
 CLEARED_MARKERS = ("[Old tool result content cleared]",)
 
@@ -30,6 +31,10 @@ def strip_cache_control(block: Any) -> Any:
 _facts: dict[int, tuple[Any, dict[str, Any]]] | None = None
 
 
+# Facts kept across requests for parsed objects the incremental parse shares between them (see identity_memo.py).
+MEMO = IdentityMemo()
+
+
 def _known(obj: Any, fact: str) -> Any:
     f = _facts
     if f is not None:
@@ -47,8 +52,13 @@ def content_hash(obj: Any, big: bool = False) -> str:
         for piece in dump_pieces(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS):
             h.update(piece)
         return h.hexdigest()
+    return hash_and_size(obj)[0]
+
+
+def hash_and_size(obj: Any) -> tuple[str, int]:
+    """content_hash(obj) and the size of what was hashed."""
     data = orjson.dumps(strip_cache_control(obj), option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(data, digest_size=10).hexdigest()
+    return hashlib.blake2b(data, digest_size=10).hexdigest(), len(data)
 
 
 def page_hash(blk: dict[str, Any], big: bool = False) -> str:
@@ -70,8 +80,12 @@ def message_fp(msg: dict[str, Any], big: bool = False) -> str:
     """A message's fingerprint (role and content) that ignores cache markers and the string-vs-text-block encoding
     (Claude Code 2.0.77 sends its first message as blocks with cache_control once, then as a plain string)."""
     known = _known(msg, "fp")
-    return known if known is not None else \
-        content_hash({"role": msg.get("role"), "content": as_blocks(msg.get("content"))}, big)
+    if known is not None:
+        return known
+    if big:
+        return content_hash({"role": msg.get("role"), "content": as_blocks(msg.get("content"))}, big)
+    return MEMO.remember(msg, "fp", lambda: hash_and_size({"role": msg.get("role"),
+                                                         "content": as_blocks(msg.get("content"))}))
 
 
 def result_lines(blk: dict[str, Any]) -> int:
@@ -167,8 +181,21 @@ def image_tokens(block: dict[str, Any]) -> int:
 _CLEARED_RE = re.compile(r"\s*(?:" + "|".join(re.escape(m) for m in CLEARED_MARKERS) + ")")
 
 
+_CLEARED_LONGEST = max(len(m) for m in CLEARED_MARKERS)
+
+
 def is_cleared_by_client(content: Any) -> bool:
     """Whether the client replaced a result with its 'cleared' marker (checked for every resident result on every
-    request, so no copy of the text: a match at the start, after whitespace)."""
-    text = content if isinstance(content, str) else result_text(content)
-    return _CLEARED_RE.match(text) is not None
+    request, so no copy of the text: a match at the start, after whitespace; of a list of blocks only as many are
+    joined as the marker needs)."""
+    if isinstance(content, str):
+        return _CLEARED_RE.match(content) is not None
+    if not isinstance(content, list):
+        return _CLEARED_RE.match(result_text(content)) is not None
+    head: list[str] = []
+    for part in map(_token_part, content):
+        head.append(part)
+        text = "\n".join(head)       # a prefix of result_text(content)
+        if len(text.lstrip()) >= _CLEARED_LONGEST:
+            break
+    return _CLEARED_RE.match("\n".join(head)) is not None

@@ -6,6 +6,7 @@ dropped; the query parameters in SECRET_PARAMS are masked wherever a URL is writ
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Iterable, Mapping
@@ -35,6 +36,7 @@ def redact_text(text: str) -> str:
     return _USERINFO_RE.sub(r"\1" + MASK + "@", _PARAM_RE.sub(r"\1" + MASK, text))
 
 
+@functools.lru_cache(maxsize=1024)     # every request of a session names it again
 def pseudonym(value: str) -> str:
     """A stable stand-in for an identifier we must match on but never write (a client's session id)."""
     if value.startswith(PSEUDONYM_PREFIX):

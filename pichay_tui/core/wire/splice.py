@@ -26,8 +26,9 @@ class Memo:
     EXACT_MAX = 2_000_000    # bytes
 
     def __init__(self) -> None:
-        self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes]]] = {}
-        self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes]]] = {}
+        # id(new) -> (new, (raw, start, end) or None, digest or None, rendered, old)
+        self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes], Any]] = {}
+        self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes], Any]] = {}
         self._spans: tuple[bytes, dict] | None = None    # the previous body and the arrays found in it
 
     def spans(self) -> dict:
@@ -37,15 +38,21 @@ class Memo:
         return out
 
     def render(self, raw: bytes, old: Any, new: Any, s: int, e: int) -> bytes | list[bytes]:
-        exact = len(raw) <= self.EXACT_MAX
-        digest = None if exact else hashlib.sha1(memoryview(raw)[s:e]).digest()   # the fastest hashlib hash here
         hit = self._prev.get(id(new))
+        exact = len(raw) <= self.EXACT_MAX
+        if hit is not None and hit[0] is new and hit[4] is old:
+            # the same parsed element as last time: the incremental parse hands out an element again only when its
+            # bytes are unchanged (core/wire/incremental.py), so no compare is needed. The entry now points at this
+            # body (a memo never keeps an older body alive)
+            self._next[id(new)] = (new, (raw, s, e) if exact else None, None if exact else hit[2], hit[3], old)
+            return hit[3]
+        digest = None if exact else hashlib.sha1(memoryview(raw)[s:e]).digest()   # the fastest hashlib hash here
         if hit is not None and hit[0] is new and _same(hit[1], hit[2], raw, s, e, digest):
             out = hit[3]
         else:
             out = _render(raw, old, new, s, e)
-        # holding `new` keeps its id from being reused
-        self._next[id(new)] = (new, (raw, s, e) if exact else None, digest, out)
+        # holding `new` and `old` keeps their ids from being reused
+        self._next[id(new)] = (new, (raw, s, e) if exact else None, digest, out, old)
         return out
 
     def turn(self, raw: bytes | None = None, spans: dict | None = None) -> None:
