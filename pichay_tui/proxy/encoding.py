@@ -35,10 +35,12 @@ class OutboundEncoder:
             self._memos.popitem(last=False)
         return memo
 
-    def encode(self, raw: bytes, body: Any, outbound: Any, sid: str = "") -> tuple[bytes, str | None]:
-        """The outbound bytes spliced into the client's (only what the pager changed is re-serialized); on any
-        failure the client's own bytes and the reason (fail open)."""
+    def encode(self, raw: bytes, body: Any, outbound: Any, sid: str = "",
+               layout: dict | None = None) -> tuple[bytes, str | None]:
+        """The outbound bytes spliced into the client's (only what the pager changed is re-serialized; `layout`:
+        what the parse found, see ParseCache.layout); on any failure the client's own bytes and the reason (fail
+        open)."""
         try:
-            return splice(raw, body, outbound, self._memo(sid)), None
+            return splice(raw, body, outbound, self._memo(sid), layout), None
         except Exception as e:  # noqa: BLE001 - SpliceError, an unserializable value, a bug: forward unchanged
             return raw, f"outbound not built, original bytes sent: {type(e).__name__}: {e}"

@@ -16,6 +16,7 @@ from pichay_tui.core.model.config import PagerConfig
 from pichay_tui.core.wire.incremental import ParseCache
 from pichay_tui.core.wire.parse import loads
 from pichay_tui.core.wire.splice import Memo, splice
+from pichay_tui.core.wire.splice_scan import _ws, array_elements, object_members
 
 
 def typed(v):
@@ -99,8 +100,20 @@ def test_incremental_parse_equals_full_parse(history, steps, seed):
         raw = body_text(model, frozen, tools, rnd, order, dup)
         got = cache.loads(raw)
         assert typed(got) == typed(loads(raw)), raw
+        layout = cache.layout(raw)
+        if layout is not None:        # what the parse found is what a scan of the bytes finds (splice trusts it)
+            assert_layout_is_the_scan(raw, got, layout)
     if all(op in ("append", "big", "tools") for op, _, _ in steps):
         assert cache.reused >= len(history)       # the history was taken over, not parsed again
+
+
+def assert_layout_is_the_scan(raw: bytes, body: dict, layout: dict) -> None:
+    start = _ws(raw, 0)
+    members, close = object_members(raw, start, None)
+    assert layout[("{", start)] == (members, close)
+    at = dict((k, a) for k, a, _ in members)["messages"]
+    assert layout[at] == array_elements(raw, at, None)
+    assert set(layout) == {("{", start), at}
 
 
 def test_unchanged_messages_are_taken_over_and_the_rest_parsed():
@@ -174,7 +187,10 @@ def test_engine_never_changes_a_parsed_body_and_reuse_sends_the_same_bytes(captu
             assert typed(b) == typed(before), f"{name} request {k}: handle_request changed the parsed body"
             assert typed(a) == typed(before)
             out_a = splice(raw, a, ra.outbound, memo_a) if ra.changed else raw
-            out_b = splice(raw, b, rb.outbound, memo_b) if rb.changed else raw
+            layout = cache.layout(raw)
+            assert layout is not None
+            assert_layout_is_the_scan(raw, b, layout)
+            out_b = splice(raw, b, rb.outbound, memo_b, layout) if rb.changed else raw
             assert out_a == out_b, f"{name} request {k}: reuse changed what is sent"
             if rb.changed:        # the memo's shortcuts (spans of the previous body) give what a plain splice gives
                 assert out_b == splice(raw, loads(raw), rb.outbound)

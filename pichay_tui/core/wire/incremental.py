@@ -16,7 +16,7 @@ import orjson
 
 from ..errors import SpliceError
 from .parse import loads
-from .splice_scan import _ws, array_elements, object_members, resume_array, skip_string, skip_value, value_end
+from .splice_scan import _ws, _ws_back, array_elements, object_members, resume_array, skip_string, skip_value, value_end
 
 _AFTER = frozenset(b" \t\r\n,]}")     # bytes that may follow a complete value (a number's end needs one)
 
@@ -31,6 +31,14 @@ class _State:
                  spans: list[tuple[int, int]], items: list, close: int) -> None:
         self.raw, self.members, self.msgs_at = raw, members, msgs_at
         self.spans, self.items, self.close = spans, items, close
+
+    def layout(self) -> dict:
+        """Where the body's top-level members and messages are, in the splice's span-cache form (splice_scan.py)."""
+        raw, at = self.raw, self.msgs_at
+        out: dict = {("{", _ws(raw, 0)): ([(k, a, b) for k, (a, b, _) in self.members.items()], _ws_back(raw) - 1)}
+        if at >= 0:
+            out[at] = ([(at + a, at + b) for a, b in self.spans], at + self.close)
+        return out
 
 
 class ParseCache:
@@ -64,6 +72,15 @@ class ParseCache:
             return loads(raw)                    # valid JSON orjson refuses (1e400): parsed whole, never kept
         self._keep(_index(raw, value), None)
         return value
+
+    def layout(self, raw: bytes) -> dict | None:
+        """The spans found while parsing this very `raw` (its top-level members, its messages), so a splice of it
+        need not scan and compare its ~all bytes again; None when it is not kept. Take it right after `loads`: a
+        later body may replace it."""
+        for st in self._states:
+            if st.raw is raw:
+                return st.layout()
+        return None
 
     def _candidate(self, raw: bytes) -> _State | None:
         """The most recent body whose bytes up to the end of its first message are this body's too."""

@@ -193,8 +193,9 @@ def _apply(raw: bytes, edits: list[tuple[int, int, bytes | list[bytes]]], start:
     return b"".join(out) if end - start <= COPY_PIECE else out    # small: one short join now, fewer pieces later
 
 
-def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
-    """The bytes of `new`, keeping `raw` (which parses to `old`) wherever `new` equals `old`.
+def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None, layout: dict | None = None) -> bytes:
+    """The bytes of `new`, keeping `raw` (which parses to `old`) wherever `new` equals `old`; `layout`: spans of
+    `raw` its parse already found (ParseCache.layout), trusted as they are.
 
     Raises SpliceError (or orjson.JSONEncodeError for a value we cannot serialize) when it cannot; callers then
     fail open to the client's bytes.
@@ -202,7 +203,9 @@ def splice(raw: bytes, old: Any, new: Any, memo: Memo | None = None) -> bytes:
     start = _ws(raw, 0)
     end = _ws_back(raw)
     edits: list[tuple[int, int, bytes | list[bytes]]] = []
-    spans = memo.spans() if memo is not None else {}
+    spans = memo.spans() if memo is not None else _Spans()
+    if layout:
+        spans.update(layout)
     ok = False
     try:
         _diff(raw, old, new, start, end, edits, memo, spans)

@@ -18,7 +18,8 @@ _SCALAR_END = re.compile(rb"[,\]}\s]")
 
 
 class _Spans(dict):
-    """Array start -> (element spans, close) of one body, plus `prev`: the same for the previous body."""
+    """Array start -> (element spans, close) of one body (and ("{", object start) -> (members, close) for objects
+    whose layout a parse already found), plus `prev`: the arrays of the previous body."""
 
     prev: tuple[bytes, dict] | None = None
 
@@ -125,6 +126,8 @@ def object_members(raw: bytes, i: int, parsed: dict | None = None,
     (`parsed`, the object as parsed, speeds this up)."""
     if raw[i] != 123:
         raise SpliceError("expected an object")
+    if cache is not None and ("{", i) in cache:     # known from the parse of these bytes (incremental.py layout)
+        return cache[("{", i)]
     out: list[tuple[str, int, int]] = []
     j = _ws(raw, i + 1)
     if raw[j] == 125:
