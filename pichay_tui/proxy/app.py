@@ -18,15 +18,15 @@ from ..core.ingest.precompute import precompute, using
 from ..core.wire.incremental import ParseCache
 from ..core.wire.parse import loads, loads_in_pieces
 from .control import control_routes
-from .encoding import OutboundEncoder, splice_or_dump
+from .encoding import OutboundEncoder
 from .errors_http import UpstreamFailed, http_exception, unexpected
 from .exchange_log import ExchangeLog
 from .guard import ControlGuard, new_token
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
 from .session_locks import SessionLocks
-from .sending import cooperative_response, offers_phantom, relay_response, send_upstream
-from .streaming import RelayResponse, SideParser
+from .sending import hand_over, paged_relay, relay_response, send_upstream
+from .streaming import RelayResponse
 from .upstream import Upstream
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -155,9 +155,9 @@ class Proxy:
         try:
             return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, big, finish,
                                              content, changed)
-        except BaseException:
-            if sid and not finished:
-                self.engine.sessions.leave(sid)
+        except BaseException as e:   # a bug of ours (answered as Anthropic-shaped JSON by `unexpected`), or cancelled
+            if not finished:
+                finish(ResponseSummary(status=500, error=f"pichay-tui internal error: {type(e).__name__}: {e}"))
             raise
 
     async def _outbound(self, raw: bytes, body: Any, result: Any, failure: str | None,
@@ -188,12 +188,7 @@ class Proxy:
         if isinstance(resp, UpstreamFailed):
             finish(ResponseSummary(status=resp.status_code, error=resp.message))
             return resp
-        on_done = finish
-        if changed and sid and resp.status_code == 200 and offers_phantom(self.engine, result.outbound):
-            encode = lambda b: splice_or_dump(raw, body, b)  # noqa: E731 - continuations keep the client's bytes
-            return cooperative_response(self, request, resp, result.outbound, sid, on_done, encode)
-        parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
-        return relay_response(resp, parser, on_done)
+        return await hand_over(resp, lambda: paged_relay(self, request, resp, raw, body, result, changed, finish))
 
     async def _precompute(self, body: dict, headers: dict[str, str]) -> dict | None:
         """Hash and token-count the big blocks the session has not seen yet, in a worker thread (see
@@ -238,7 +233,7 @@ class Proxy:
         resp = await send_upstream(self.upstream, request, content, identity=False)
         if isinstance(resp, UpstreamFailed):
             self.log.upstream_problem("", resp.status_code, resp.message, request.url.path)
-        return resp if isinstance(resp, Response) else relay_response(resp, None, None)
+        return resp if isinstance(resp, Response) else await hand_over(resp, lambda: relay_response(resp, None, None))
 
     async def forward(self, request: Request) -> Response | RelayResponse:
         if request.url.path.startswith("/_pichay/"):
@@ -247,4 +242,4 @@ class Proxy:
         resp = await send_upstream(self.upstream, request, await read_body(request), identity=False)
         if isinstance(resp, UpstreamFailed):
             self.log.upstream_problem("", resp.status_code, resp.message, request.url.path)
-        return resp if isinstance(resp, Response) else relay_response(resp, None, None)
+        return resp if isinstance(resp, Response) else await hand_over(resp, lambda: relay_response(resp, None, None))

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from ..core.cooperative.phantom import PHANTOM_TOOL_DEFS
 from .cooperative import CooperativeRelay
 from .disconnect import ClientLeft, unless_client_leaves
+from .encoding import splice_or_dump
 from .errors_http import UpstreamFailed
 from .streaming import Relay, RelayResponse, SideParser
 from .upstream import Upstream, request_headers, response_headers
@@ -48,6 +49,19 @@ async def send_upstream(upstream: Upstream, request: Request, content: bytes | N
         return UpstreamFailed(502, f"upstream unreachable: {type(e).__name__}: {e}", "api_error")
 
 
+async def hand_over(resp: httpx.Response, build: Callable[[], RelayResponse]) -> RelayResponse:
+    """`build()` makes the relay that will own `resp` (and close it); if anything raises first, `resp` is closed
+    here, so a bug on the way never leaks the upstream connection. The caller finishes the exchange."""
+    try:
+        return build()
+    except BaseException:
+        try:
+            await resp.aclose()       # unfinished: httpx drops the connection, the upstream sees it go
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            pass
+        raise
+
+
 def relay_response(resp: httpx.Response, parser: SideParser | None, on_done) -> RelayResponse:
     """The upstream answer streamed to the client as it comes (a parser on the side, for the engine)."""
     sse = resp.headers.get("content-type", "").startswith("text/event-stream")
@@ -72,3 +86,14 @@ def cooperative_response(proxy: Any, request: Request, resp: httpx.Response, out
     out_headers = [(k, v) for k, v in response_headers(resp.headers.multi_items())
                    if k.lower() != "content-encoding"]
     return RelayResponse(relay, resp.status_code, out_headers)
+
+
+def paged_relay(proxy: Any, request: Request, resp: httpx.Response, raw: bytes, body: Any, result: Any,
+                changed: bool, on_done) -> RelayResponse:
+    """The relay that owns a paged request's upstream response: cooperative when phantom tools were offered."""
+    sid = result.session_id if result else ""
+    if changed and sid and resp.status_code == 200 and offers_phantom(proxy.engine, result.outbound):
+        encode = lambda b: splice_or_dump(raw, body, b)  # noqa: E731 - continuations keep the client's bytes
+        return cooperative_response(proxy, request, resp, result.outbound, sid, on_done, encode)
+    parser = SideParser(resp.headers.get("content-type", ""), resp.headers.get("content-encoding", ""))
+    return relay_response(resp, parser, on_done)

@@ -144,7 +144,10 @@ class Relay:
                     status = 502
                 elif self.disconnected and not self.complete:
                     status = 499
-                summary = self._summary(status)
+                try:
+                    summary = self._summary(status)
+                except Exception as e:  # noqa: BLE001 - a bug in our summary must not skip finishing the exchange
+                    summary = ResponseSummary(status=status, error=f"summary failed: {type(e).__name__}: {e}")
                 if self.failure:
                     summary.error = self.failure
                 elif status == 499:
