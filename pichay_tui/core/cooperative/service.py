@@ -11,6 +11,7 @@ from ..model.pages import PageState
 from ..session.session import Session
 from ..paging.trimming import decide_stubbing, dedup_reminders, trim_tools
 from ..model.backing_store import BackingStore
+from ..model.blocks import MEMO
 from ..model.config import PagerConfig
 from ..model.tokens import TokenCounter
 
@@ -65,7 +66,15 @@ class Cooperation:
             names = {t.get("name") for t in tools}
             extra = [d for d in offer if d["name"] not in names]
             if extra:
-                return list(tools) + extra
+                if changed:
+                    return list(tools) + extra
+                # the client's own list (the parsed object, the same every request) gives the same list back, so
+                # the splice finds its rendering again (core/wire/splice.py Memo)
+                key = tuple(map(id, extra))
+                seen = MEMO.get(tools, "with_phantom_tools")
+                if seen is not None and seen[0] == key:
+                    return seen[1]
+                return MEMO.put(tools, "with_phantom_tools", (key, list(tools) + extra), 64 * len(tools))[1]
         return list(tools) if changed else None
 
     def offers_phantom_tools(self, body: dict[str, Any]) -> bool:

@@ -25,19 +25,24 @@ class _State:
     """One parsed body: its bytes, (start, end, value) of each top-level member, and its messages' spans and ']'
     (relative to the array's '[': taken over as they are when the array moved)."""
 
-    __slots__ = ("raw", "members", "msgs_at", "spans", "items", "close")
+    __slots__ = ("raw", "members", "msgs_at", "spans", "items", "close", "same")
 
     def __init__(self, raw: bytes, members: dict[str, tuple[int, int, Any]], msgs_at: int,
                  spans: list[tuple[int, int]], items: list, close: int) -> None:
         self.raw, self.members, self.msgs_at = raw, members, msgs_at
         self.spans, self.items, self.close = spans, items, close
+        self.same: tuple[bytes, int] | None = None    # (the body the messages were taken over from, how many)
 
     def layout(self) -> dict:
-        """Where the body's top-level members and messages are, in the splice's span-cache form (splice_scan.py)."""
+        """Where the body's top-level members and messages are, in the splice's span-cache form (splice_scan.py),
+        and ("same", messages start) -> (body, n): its first n messages, and the bytes between, are that body's."""
         raw, at = self.raw, self.msgs_at
         out: dict = {("{", _ws(raw, 0)): ([(k, a, b) for k, (a, b, _) in self.members.items()], _ws_back(raw) - 1)}
         if at >= 0:
             out[at] = ([(at + a, at + b) for a, b in self.spans], at + self.close)
+            if self.same is not None:
+                out[("same", at)] = self.same
+                self.same = None       # handed over: the state does not keep an older body alive
         return out
 
 
@@ -64,6 +69,7 @@ class ParseCache:
                 state = None                     # anything unexpected: the full parse decides
             if state is not None:
                 self.reused += n
+                state.same = (prev.raw, n) if n else None
                 self._keep(state, prev)
                 return value
         try:

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from ..errors import SpliceError
+from .splice_prefix import ArrayOut, build, reusable
 from .splice_scan import _Spans, _ws, _ws_back, array_elements, object_members
 
 
@@ -30,6 +31,8 @@ class Memo:
         self._prev: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes], Any]] = {}
         self._next: dict[int, tuple[Any, tuple[bytes, int, int] | None, bytes | None, bytes | list[bytes], Any]] = {}
         self._spans: tuple[bytes, dict] | None = None    # the previous body and the arrays found in it
+        self.array: ArrayOut | None = None         # the last splice's message array (splice_prefix.py)
+        self._array_next: ArrayOut | None = None
 
     def spans(self) -> dict:
         """A span cache for the next splice that knows the previous body's arrays (see array_elements)."""
@@ -55,9 +58,27 @@ class Memo:
         self._next[id(new)] = (new, (raw, s, e) if exact else None, digest, out, old)
         return out
 
+    def messages(self, raw: bytes, old: list, new: list, vs: int, ve: int, elems: list[tuple[int, int]],
+                 same: tuple[bytes, int]) -> bytes:
+        """The spliced bytes of the message array at raw[vs:ve], its unchanged start taken from the last splice.
+
+        Its renderings are found again by identity only (the parse shares unchanged elements), so they hold no
+        client bytes; a miss falls back on `render`, which also finds equal bytes."""
+        prev = self.array
+
+        def render(i: int) -> bytes:
+            s, e = elems[i]
+            out = self.render(raw, old[i], new[i], s, e) if isinstance(new[i], dict) else \
+                _render(raw, old[i], new[i], s, e)
+            return out if isinstance(out, bytes) else b"".join(out)
+
+        self._array_next = build(raw, old, new, vs, ve, elems, prev, reusable(prev, old, new, same), render)
+        return self._array_next.out
+
     def turn(self, raw: bytes | None = None, spans: dict | None = None) -> None:
         """Forget entries the last splice did not use; keep that splice's body and array spans when small."""
         self._prev, self._next = self._next, {}
+        self.array, self._array_next = (self._array_next if raw is not None else None), None
         self._spans = (raw, dict(spans)) if raw is not None and spans and len(raw) <= self.EXACT_MAX else None
 
 
@@ -105,6 +126,10 @@ def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[in
         if len(elems) != len(old):
             raise SpliceError("array length differs from the parsed body")
         if len(new) == len(old):
+            same = cache.get(("same", vs)) if memo is not None and cache is not None else None
+            if same is not None:        # a resent history (ParseCache.layout): one edit, its start reused
+                edits.append((vs, ve, memo.messages(raw, old, new, vs, ve, elems, same)))   # type: ignore[union-attr]
+                return
             for (s, e), o, n in zip(elems, old, new):
                 if n is o:
                     continue
@@ -112,6 +137,9 @@ def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[in
                     edits.append((s, e, memo.render(raw, o, n, s, e)))
                 else:
                     _diff(raw, o, n, s, e, edits)
+            return
+        if memo is not None and ve - vs <= COPY_PIECE:    # the tool list with ours added: the same every request
+            edits.append((vs, ve, memo.render(raw, old, new, vs, ve)))
             return
         pieces: list[bytes] = [b"["]
         for k, element in enumerate(_rebuild(raw, old, new, elems)):
