@@ -41,7 +41,7 @@ async def test_upstream_cookies_reach_the_client_and_are_never_replayed(make_pro
 
 async def test_a_bug_after_the_upstream_answered_gives_a_json_500_and_the_proxy_keeps_serving(make_proxy, monkeypatch):
     """A bug between the upstream send (whose disconnect watcher is kept for the relay) and the relay."""
-    import pichay_tui.proxy.app as app_module
+    import pichay_tui.proxy.sending as app_module     # where the relay's side parser is made
 
     proxy = await make_proxy(mode="observe")
     body = {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}],
