@@ -74,7 +74,9 @@ def start(args: list[str], pythonpath: str | None = None) -> tuple[subprocess.Po
     """Start a server process; its first stdout line is `... listening on URL` (`pythonpath`: run another
     checkout's pichay_tui)."""
     env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    # run in that checkout: `python -c` puts the working directory first on sys.path, ahead of PYTHONPATH
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+                            cwd=pythonpath or None)
     line = proc.stdout.readline()
     if "listening on" not in line:
         proc.kill()

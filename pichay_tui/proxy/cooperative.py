@@ -60,20 +60,21 @@ class CooperativeRelay(Relay):
         resp, body = self.resp, self.outbound
         while True:
             self.parts.append(icpt)
+            stream = resp.aiter_bytes()
             try:
-                async for chunk in resp.aiter_bytes():
-                    out = icpt.feed(chunk)
-                    if out:        # one write per upstream chunk, as a plain relay does (not one per event)
-                        yield b"".join(out)
-                out = icpt.finish()
-                if out:
-                    yield b"".join(out)
+                out = await self._until_turn_end(icpt, stream)
+                while not isinstance(out, list):       # bytes to relay now, before the turn's end
+                    yield out
+                    out = await self._until_turn_end(icpt, stream)
             except httpx.TransportError as e:
                 self.failure = f"upstream stream failed: {type(e).__name__}: {e or 'connection lost'}"
                 yield sse_error(self.failure)
                 return
             self._queue_cleanup(icpt)
             if icpt.only_phantom and self.continuations < MAX_CONTINUATIONS and icpt.upstream.complete:
+                if out:
+                    yield b"".join(out)
+                await self._drain(icpt, stream)
                 body = self._continue_body(body, icpt.message, icpt.phantom_calls)
                 nxt = await self._post(body)
                 if nxt is not None and nxt.status_code == 200 and \
@@ -98,13 +99,42 @@ class CooperativeRelay(Relay):
                 uses = [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c.get("input") or {}}
                         for c in icpt.phantom_calls]
                 self._splice(real, uses, results)
-            out = icpt.release_end()
+            out = out + icpt.release_end()     # what came with message_stop and the held end: one write
             if out:
                 yield b"".join(out)
             self.complete = True
+            try:           # the stream's end (or anything after message_stop, relayed as it is)
+                async for chunk in stream:
+                    out = icpt.feed(chunk)
+                    if out:
+                        yield b"".join(out)
+                out = icpt.finish() + icpt.release_end()
+                if out:
+                    yield b"".join(out)
+            except httpx.TransportError:
+                pass           # the turn was complete: nothing the client needs is lost
             if resp is not self.resp:
                 await resp.aclose()
             return
+
+    @staticmethod
+    async def _until_turn_end(icpt: StreamInterceptor, stream: Any) -> bytes | list[bytes]:
+        """The next upstream chunk's bytes for the client (bytes), or, once message_stop is seen or the stream
+        ended, what is left to send (a list): the turn is decided then, not when the upstream closes the stream."""
+        async for chunk in stream:
+            out = icpt.feed(chunk)
+            if icpt.upstream.complete:
+                return out
+            if out:        # one write per upstream chunk, as a plain relay does (not one per event)
+                return b"".join(out)
+        return icpt.finish()
+
+    @staticmethod
+    async def _drain(icpt: StreamInterceptor, stream: Any) -> None:
+        """Read a finished turn's stream to its end (the connection goes back to the pool)."""
+        async for chunk in stream:
+            icpt.feed(chunk)
+        icpt.finish()
 
     async def _json(self):
         raw = await self.resp.aread()
