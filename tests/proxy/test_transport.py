@@ -128,3 +128,25 @@ async def test_stop_ends_open_event_streams(upstream):
     await server.stop()
     assert asyncio.get_running_loop().time() - t0 < 2
     await asyncio.wait_for(reader, 5)
+
+
+async def test_upstream_gets_the_clients_headers_and_nothing_of_the_pools(proxy, upstream):
+    """A client that sends no User-Agent, Accept or Connection gets none added on its way upstream (httpx's client
+    defaults would add all three)."""
+    body = orjson.dumps({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+    async with httpx.AsyncClient() as c:
+        for path in ("/v1/messages", "/v1/models"):       # paged, and passed through
+            req = httpx.Request("POST" if path == "/v1/messages" else "GET", f"{proxy.url}{path}",
+                                headers={"x-api-key": "k", "content-type": "application/json"},
+                                content=body if path == "/v1/messages" else None)
+            assert "user-agent" not in req.headers and "accept" not in req.headers
+            r = await c.send(req)
+            assert r.status_code == 200
+            seen = upstream.capture.seen[-1]
+            assert seen.path == path
+            names = set(seen.headers)
+            assert {"user-agent", "accept", "connection"}.isdisjoint(names), names
+            assert seen.headers["x-api-key"] == "k"
+            expected = {"host", "x-api-key", "content-type"} | (
+                {"content-length", "accept-encoding"} if path == "/v1/messages" else set())
+            assert names == expected, names
