@@ -114,7 +114,6 @@ class Proxy:
         except orjson.JSONDecodeError as e:
             self.log.request(xid, now, request.url.path, headers, None, None, failure=f"invalid JSON: {e}")
             return _error(400, f"request body is not valid JSON: {e}", "invalid_request_error")
-        layout = None if big else self._parses.layout(raw)    # the splice reuses what the parse found
         if self.intercept.enabled and isinstance(body, dict) and isinstance(body.get("messages"), list):
             held = await self._hold(request, body, headers)
             if held == "disconnected":     # the client went away while held: nothing goes upstream
@@ -137,7 +136,7 @@ class Proxy:
             if sid:    # in flight from here: never spilled until log.done (every path below ends in it, or leaves)
                 self.engine.sessions.enter(sid)
             try:
-                content, changed, failure = await self._outbound(raw, body, result, failure, big, layout)
+                content, changed, failure = await self._outbound(raw, body, result, failure, big)
             except BaseException:
                 if sid:
                     self.engine.sessions.leave(sid)
@@ -161,11 +160,12 @@ class Proxy:
             raise
 
     async def _outbound(self, raw: bytes, body: Any, result: Any, failure: str | None,
-                        big: bool, layout: dict | None = None) -> tuple[bytes, bool, str | None]:
+                        big: bool) -> tuple[bytes, bool, str | None]:
         """The bytes to send: the outbound spliced into the client's bytes, or the client's own (fail open)."""
         changed = result is not None and result.changed
         content = raw
         if changed:
+            layout = None if big else self._parses.layout(raw)    # what the parse found (None if replaced since)
             args = (raw, body, result.outbound, result.session_id, layout)
             content, why = await asyncio.to_thread(self.encoder.encode, *args) if big else self.encoder.encode(*args)
             if why:

@@ -31,7 +31,8 @@ class _State:
                  spans: list[tuple[int, int]], items: list, close: int) -> None:
         self.raw, self.members, self.msgs_at = raw, members, msgs_at
         self.spans, self.items, self.close = spans, items, close
-        self.same: tuple[bytes, int] | None = None    # (the body the messages were taken over from, how many)
+        self.same: tuple[bytes, int] | None = None    # (the body the messages were taken over from, how many),
+        # kept until layout() hands it over: at most one older body per kept state
 
     def layout(self) -> dict:
         """Where the body's top-level members and messages are, in the splice's span-cache form (splice_scan.py),
