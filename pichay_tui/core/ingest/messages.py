@@ -59,17 +59,23 @@ class Ingestor:
         return min(n, prev_n)
 
     def check_client_clears(self, s: "Session", messages: list[dict], upto: int) -> None:
-        """Resident tool results the client rewrote in place (Claude Code's microcompact) become cleared-by-client."""
-        for page in list(s.resident_results.values()):
-            mi, bi = page.msg_index, page.block_index
-            if mi >= upto or mi >= len(messages):
+        """Resident tool results the client rewrote in place (Claude Code's microcompact) become cleared-by-client.
+
+        Runs over every resident result on every request, so the loop only finds them; the changes follow."""
+        n = min(upto, len(messages))
+        found = []
+        for page in s.resident_results.values():
+            mi = page.msg_index
+            if mi >= n:
                 continue
             content = messages[mi].get("content")
-            if not isinstance(content, list) or bi >= len(content):
+            bi = page.block_index
+            if type(content) is not list or bi >= len(content):
                 continue
             blk = content[bi]
-            if blk.get("type") != "tool_result" or not is_cleared_by_client(blk.get("content")):
-                continue
+            if is_cleared_by_client(blk.get("content")) and blk.get("type") == "tool_result":
+                found.append((page, blk))
+        for page, blk in found:
             s.set_state(page, PageState.CLEARED)
             s.stats.cleared_by_client += 1
             if s.out.overrides.pop(page.id, None) is not None:     # we served it; the client's clear now shows
