@@ -28,6 +28,7 @@ from .session_locks import SessionLocks
 from .sending import hand_over, paged_relay, relay_response, send_upstream
 from .streaming import RelayResponse
 from .upstream import Upstream
+from .warm import before_request
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 BIG_BODY = 1_000_000    # bytes: bodies this large are parsed, pre-counted and spliced in a worker thread
@@ -121,7 +122,8 @@ class Proxy:
                                      failure="client disconnected while held by intercept")
                 return _error(499, "client disconnected", "api_error")
             now, t0 = self.clock(), time.perf_counter()
-        key = await self.locks.lock(body, headers, big)
+        heavy = await before_request(self.engine, body, headers, BIG_BODY) or big   # stored blocks read ahead
+        key = await self.locks.lock(body, headers, heavy)
         try:
             result, failure = None, None
             if isinstance(body, dict) and isinstance(body.get("messages"), list):
@@ -136,7 +138,7 @@ class Proxy:
             if sid:    # in flight from here: never spilled until log.done (every path below ends in it, or leaves)
                 self.engine.sessions.enter(sid)
             try:
-                content, changed, failure = await self._outbound(raw, body, result, failure, big)
+                content, changed, failure = await self._outbound(raw, body, result, failure, heavy)
             except BaseException:
                 if sid:
                     self.engine.sessions.leave(sid)
@@ -152,7 +154,7 @@ class Proxy:
             self.log.done(xid, sid, t0, summary)
 
         try:
-            return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, big, finish,
+            return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, heavy, finish,
                                              content, changed)
         except BaseException as e:   # a bug of ours (answered as Anthropic-shaped JSON by `unexpected`), or cancelled
             if not finished:

@@ -17,6 +17,7 @@ from ..core.model.exchange import ResponseSummary
 from ..core.wire.interceptor import StreamInterceptor, intercept_message
 from .streaming import Relay
 from .upstream import Upstream, error_body, sse_error
+from .warm import before_phantom
 
 MAX_CONTINUATIONS = 4
 
@@ -71,6 +72,8 @@ class CooperativeRelay(Relay):
                 yield sse_error(self.failure)
                 return
             self._queue_cleanup(icpt)
+            if icpt.phantom_calls:
+                await before_phantom(self.engine, self.sid, icpt.phantom_calls)    # read the stored blocks ahead
             if icpt.only_phantom and self.continuations < MAX_CONTINUATIONS and icpt.upstream.complete:
                 if out:
                     yield b"".join(out)
@@ -154,6 +157,8 @@ class CooperativeRelay(Relay):
             if ops and self.sid:
                 self._cleanup(ops)
             real = [b for b in client.get("content", []) if b.get("type") == "tool_use"]
+            if calls:
+                await before_phantom(self.engine, self.sid, calls)
             if calls and not real and self.continuations < MAX_CONTINUATIONS:
                 body = self._continue_body(body, msg, calls)
                 nxt = await self._post(body)

@@ -82,21 +82,21 @@ def answer_phantom(coop: "Cooperation", s: "Session", call: dict[str, Any]) -> d
                         coop.minor_fault(s, page)      # (GC'd output coming back is a restore, not a fault)
                     if block.get("type", "tool_result") == "tool_result":
                         originals.append(block.get("content") or "")
-                        text = result_text(block.get("content"))
                     else:                             # a text / tool_use block folded into a collapse
                         originals.append(block_text(block))
-                        text = originals[-1]
                     label = f"{page.tool} {page.address}".strip() if page.tool else page.kind.value
-                    parts.append(f"[page {page.id}: {label}]\n{text}")
+                    parts.append(f"[page {page.id}: {label}]\n")     # + its text, joined only when needed
             except CommandError as e:
                 lines.append(f"{page.id}: {e}")
                 err = True
     if not entries:
         lines.append("no paths given")
         err = True
-    body: Any = "\n\n".join(parts + (["\n".join(lines)] if lines else []))
     if len(parts) == 1 and not lines:          # one page: exactly what the original tool call returned
-        body = originals[0]
+        body: Any = originals[0]               # (no copy: a 50 MB result is not joined on the event loop)
+    else:
+        texts = [h + (o if isinstance(o, str) else result_text(o)) for h, o in zip(parts, originals)]
+        body = "\n\n".join(texts + (["\n".join(lines)] if lines else []))
     out = {"type": "tool_result", "tool_use_id": tid, "content": body or "done"}
     if err and not parts and name == "memory_fault":
         out["is_error"] = True

@@ -107,6 +107,11 @@ class SessionDirectory:
         """The known session of a request, without starting one."""
         return self._lookup(body, client_session_key(body, headers or {}), first_message_fp(body))[0]
 
+    def known_id(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> str | None:
+        """The id of the request's session by its exact identity key, without bringing a spilled one back."""
+        return self.by_fp.get((client_session_key(body, headers or {}),
+                               first_message_fp(body) + "|" + self._signature(body)))
+
     def get(self, sid: str | None) -> Session:
         """A session by id, or the most recently active one; CommandError (404) when there is none."""
         if sid:

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 class BackingStore(Protocol):
     def put(self, content_hash: str, block: dict[str, Any]) -> None: ...
     def get(self, content_hash: str) -> dict[str, Any] | None: ...
+    def has(self, content_hash: str) -> bool: ...     # without reading the block (a big one is costly to get)
 
 
 class MemoryStore:
@@ -20,6 +21,9 @@ class MemoryStore:
 
     def get(self, content_hash: str) -> dict[str, Any] | None:
         return self._data.get(content_hash)
+
+    def has(self, content_hash: str) -> bool:
+        return content_hash in self._data
 
     def __len__(self) -> int:
         return len(self._data)

@@ -71,7 +71,7 @@ def apply(pager, args: dict[str, Any]) -> Any:
                     pager.keep_original(page, pager.messages)
                 s.set_state(page, PageState.COLLAPSED)
                 page.pin_reason = None
-        if not cleared and pager.store.get(page.content_hash) is not None:
+        if not cleared and pager.store.has(page.content_hash):
             held.append(pid)
             pager.serve_notices_of(page, pager.messages)
         if page.pos >= 0:

@@ -139,10 +139,10 @@ class Pager:
         s = self.s
         blk = s.out.overrides.get(page.id) or block_at(messages, page)
         if blk is not None:
-            if page.id not in s.out.overrides and unchanged_notice(blk) and self.store.get(page.content_hash) is None:
+            if page.id not in s.out.overrides and unchanged_notice(blk) and not self.store.has(page.content_hash):
                 # a notice whose earlier read we never held: keep the notice itself, under its own hash
                 page.content_hash = content_hash([blk.get("content"), bool(blk.get("is_error"))])
-            if page.id in s.out.overrides or not unchanged_notice(blk) or self.store.get(page.content_hash) is None:
+            if page.id in s.out.overrides or not unchanged_notice(blk) or not self.store.has(page.content_hash):
                 self.store.put(page.content_hash, strip_cache_control(blk))
         s.set_state(page, state)
         page.pin_reason = None
