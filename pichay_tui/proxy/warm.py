@@ -26,7 +26,7 @@ async def before_request(engine: Any, body: Any, headers: dict[str, str], big: i
     if not hasattr(store, "prefetch") or not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         return False
     try:
-        sid = engine.directory.known_id(body, headers)
+        sid = engine.directory.known_id(body, headers) if engine.sessions.spilled else None
         if sid and sid in engine.sessions.spilled:
             await asyncio.to_thread(store.prefetch_session, sid)
         s = engine.find_session(body, headers)
