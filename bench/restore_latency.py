@@ -5,7 +5,9 @@ SQLite, not from RAM), against the same probes with nothing else going on.
 Target (issue 11): every probe answers within 50 ms of normal (the median idle latency). Scenarios, each on a fresh
 start of `pichay-tui serve` on the same state dir:
 - fault: the model calls memory_fault for the evicted page (the proxy answers it from the store and continues);
-- notice: the client answers a re-read with a "file unchanged" notice (the pager serves the stored content instead).
+- notice: the client answers a re-read with a "file unchanged" notice (the pager serves the stored content instead);
+- evict (from an empty store): a request evicts the ~50 MB result, so the store writes it and checkpoints the session
+  (the per-request checkpoint of `--state-dir`).
 Both trigger requests carry the session's history, itself ~50 MB (the client still holds it), so each line also
 prints the same probes around that history resent with nothing to bring back (`resend`): the part of the stall that
 is the big body's own, already measured by bench/loop_latency.py.
@@ -168,6 +170,15 @@ async def setup(upstream: str, state_dir: str, msgs: list[dict]) -> None:
         proc.wait(30)
 
 
+async def evict_next(url: str, first: list[dict]) -> None:
+    """The session reads /big (it stays resident); the operator asks for its eviction, done by the next request."""
+    async with httpx.AsyncClient(timeout=600) as c:
+        assert (await c.post(f"{url}/v1/messages", content=body(first), headers=SID)).status_code == 200
+        r = await c.post(f"{url}/_pichay/commands", json={"command": "page.evict", "page": short_id("tr:tu_big")},
+                         headers={"authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 200, r.text
+
+
 async def main(mb: int, runs: int) -> None:
     up_proc, upstream = start([sys.executable, __file__, "--serve-upstream"])
     state_dir = tempfile.mkdtemp(prefix="pichay-restore-state-")
@@ -177,13 +188,18 @@ async def main(mb: int, runs: int) -> None:
     try:
         await setup(upstream, state_dir, first)
         print(f"history {len(body(msgs)) / 1e6:.1f} MB; the /big result evicted to {state_dir}")
-        for how in [h for _ in range(runs) for h in ("resend", "fault", "notice")]:
+        for how in [h for _ in range(runs) for h in ("resend", "fault", "notice", "evict")]:
             run_dir = f"{state_dir}-{how}"        # each scenario starts from the state the setup left
-            shutil.copytree(state_dir, run_dir)
+            if how == "evict":
+                os.mkdir(run_dir)                 # (but this one: from an empty store)
+            else:
+                shutil.copytree(state_dir, run_dir)
             proc, url = start([sys.executable, str(Path(__file__).parent / "loop_latency.py"), "--serve-watched",
                                lag_file, "--", *serve_args(upstream, run_dir)])
             try:
-                res, lag, took = await measured(url, body(later(msgs, how)), lag_file)
+                if how == "evict":
+                    await evict_next(url, first)
+                res, lag, took = await measured(url, body(msgs if how == "evict" else later(msgs, how)), lag_file)
             finally:
                 proc.terminate()
                 proc.wait(30)
@@ -210,7 +226,7 @@ async def serve_upstream() -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=50)
-    ap.add_argument("--runs", type=int, default=3, help="rounds of the three scenarios (the machine is shared)")
+    ap.add_argument("--runs", type=int, default=3, help="rounds of the four scenarios (the machine is shared)")
     ap.add_argument("--serve-upstream", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--send", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()

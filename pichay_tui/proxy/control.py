@@ -96,6 +96,8 @@ def control_routes(proxy: "Proxy") -> list[Route]:
             return _json({"ok": False, "command": name, "error": f"bad arguments: {e}"}, 400)
         if proxy.recorder:
             proxy.recorder.command(now, name, args, True, result=result)
+        if engine.on_change is not None and hasattr(engine.store, "flush"):   # --state-dir: say "accepted" only
+            await asyncio.to_thread(engine.store.flush)                      # once it survives a kill -9
         return _json(result if isinstance(result, dict) and "ok" in result else {"ok": True, "result": result})
 
     async def events(request: Request) -> StreamingResponse:

@@ -11,7 +11,8 @@ from ..core.wire.parse import loads_in_pieces
 
 
 class ReadAhead:
-    """Mixed into SQLiteStore: uses its `_at_hand`, `_remember`, `_connect`, `_durable`, `_read_lock`, `_rdb`."""
+    """Mixed into SQLiteStore: uses its `_at_hand`, `_remember`, `_connect`, `_durable`, `_read_lock`, `_rdb`,
+    `checkpoint_queued` and `flush`."""
 
     def missing(self, hashes: list[str]) -> list[str]:
         """Those of `hashes` a `get` would have to read from the database."""
@@ -29,7 +30,10 @@ class ReadAhead:
                     self._remember(h, loads_in_pieces(row[0]))   # in pieces: the loop gets the GIL between
 
     def prefetch_session(self, sid: str) -> None:
-        """The blocks a spilled session's outbound serves (its overrides) are read ahead, as `prefetch`."""
+        """The blocks a spilled session's outbound serves (its overrides) are read ahead, as `prefetch`; its last
+        checkpoint, if still queued, is waited for here (off the loop) rather than by the restore."""
+        if self.checkpoint_queued(sid):
+            self.flush()
         with self._read_lock:
             if self._rdb is None:
                 self._rdb = self._connect(self._durable)

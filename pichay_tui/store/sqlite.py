@@ -13,8 +13,9 @@ from typing import Any
 
 import orjson
 
-from ..core.session.checkpoint import Checkpointer
 from ..core.wire.jsonpieces import dumps_in_pieces
+from .checkpoint_rows import Rows, commit, rows_of
+from .persistent import PersistentEngine  # noqa: F401 - its home was here; importers still use this path
 from .read_ahead import ReadAhead
 
 SCHEMA = """
@@ -38,9 +39,9 @@ def serialize(block: dict[str, Any]) -> bytes:
 class SQLiteStore(ReadAhead):
     """Implements the core's BackingStore and persists engine checkpoints.
 
-    Evicted content is written behind: `put` only queues the block; a writer thread with its own connection
-    serializes it and inserts it, so the event loop never waits on that. `get` sees queued blocks; a
-    checkpoint first waits for the queue, so it never references content that is not in the database.
+    Evicted content and checkpoints are written behind: `put` and `save` only queue; a writer thread with its own
+    connection writes them in order, so the event loop never waits on that. `get` sees queued blocks; a checkpoint
+    is committed after the content queued before it, so it never references content that is not in the database.
     """
 
     def __init__(self, state_dir: str | Path, durable: bool = True, cache_blocks: int = 512) -> None:
@@ -53,12 +54,14 @@ class SQLiteStore(ReadAhead):
         self._lock = threading.Lock()
         self._pending: dict[str, dict[str, Any]] = {}    # queued for the writer, not yet committed
         self._known: set[str] = set()                     # hashes written or queued by this process
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: queue.Queue[str | Rows | None] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._wdb: sqlite3.Connection | None = None
         self.write_error: BaseException | None = None
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()   # recently used blocks, bounded
         self._cache_max = cache_blocks
+        self._queued_sessions: dict[str, int] = {}        # session id -> its checkpoints not yet committed
+        self._failed: list[Rows] = []                     # checkpoints whose commit failed: retried with the next
         self._read_lock = threading.Lock()                # the read-ahead connection, one worker at a time
         self._rdb: sqlite3.Connection | None = None
 
@@ -77,38 +80,67 @@ class SQLiteStore(ReadAhead):
         self._remember(content_hash, block)
         with self._lock:
             self._pending[content_hash] = block
+        self._enqueue(content_hash)
+
+    def _enqueue(self, item: str | Rows) -> None:
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_loop, name="pichay-store-writer", daemon=True)
             self._writer.start()
-        self._queue.put(content_hash)
+        self._queue.put(item)
 
     def _write_loop(self) -> None:
-        """The writer thread: serialize and insert queued blocks, oldest first; None ends it."""
+        """The writer thread: queued blocks and checkpoints, oldest first; None ends it."""
         self._wdb = self._connect(self._durable)
         while True:
-            h = self._queue.get()
+            item = self._queue.get()
             try:
-                if h is None:
+                if item is None:
                     return
+                if isinstance(item, Rows):
+                    self._write_checkpoint(item)
+                    continue
                 with self._lock:
-                    block = self._pending.get(h)
+                    block = self._pending.get(item)
                 if block is None:
                     continue
                 try:
-                    if self._wdb.execute("SELECT 1 FROM content WHERE hash = ?", (h,)).fetchone() is None:
-                        self._wdb.execute("INSERT OR IGNORE INTO content VALUES (?, ?)", (h, serialize(block)))
+                    if self._wdb.execute("SELECT 1 FROM content WHERE hash = ?", (item,)).fetchone() is None:
+                        self._wdb.execute("INSERT OR IGNORE INTO content VALUES (?, ?)", (item, serialize(block)))
                 except Exception as e:  # noqa: BLE001 - kept pending (still readable); the checkpoint retries it
                     self.write_error = e
                     continue
                 with self._lock:
-                    self._pending.pop(h, None)
+                    self._pending.pop(item, None)
             finally:
                 self._queue.task_done()
 
-    def flush_content(self) -> None:
-        """Wait until every queued block is in the database (a checkpoint, close, or a test needs that)."""
+    def _write_checkpoint(self, rows: Rows) -> None:
+        """Commit a checkpoint (after the content queued before it, FIFO) with blocks the writer failed on; if that
+        fails, it is kept and committed with the next one (checkpoints are incremental: none may be skipped)."""
+        with self._lock:
+            stuck = list(self._pending.items())
+        batch = self._failed + [rows]
+        try:
+            commit(self._wdb, batch, [(h, serialize(b)) for h, b in stuck])
+        except Exception as e:  # noqa: BLE001 - kept for the next checkpoint; the engine goes on meanwhile
+            self.write_error, self._failed = e, batch
+            return
+        finally:
+            with self._lock:
+                for sid in rows.sids:
+                    self._queued_sessions[sid] -= 1
+                    if not self._queued_sessions[sid]:
+                        del self._queued_sessions[sid]
+        self._failed = []
+        with self._lock:
+            for h, _ in stuck:
+                self._pending.pop(h, None)
+
+    def flush(self) -> None:
+        """Wait until everything queued (blocks, checkpoints) is in the database (close, a restore, tests)."""
         if self._writer is not None:
             self._queue.join()
+
 
     def get(self, content_hash: str) -> dict[str, Any] | None:
         block = self._at_hand(content_hash)
@@ -143,33 +175,18 @@ class SQLiteStore(ReadAhead):
 
     # ---- checkpoints ----
     def save(self, checkpoint: dict[str, Any]) -> None:
-        """Write the checkpoint in one transaction, after the content it may reference is in the database."""
-        self.flush_content()
+        """Queue a checkpoint: serialized now (a snapshot), committed by the writer thread in one transaction after
+        the content queued before it, so the store never references content it lacks (see checkpoint_rows.py)."""
+        rows = rows_of(checkpoint)
         with self._lock:
-            stuck = list(self._pending.items())     # the writer failed on these: try once more, here
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany("INSERT OR IGNORE INTO content VALUES (?, ?)",
-                           [(h, serialize(b)) for h, b in stuck])
-            db.execute("INSERT OR REPLACE INTO engine VALUES (1, ?)", (orjson.dumps(checkpoint["engine"]),))
-            for sd in checkpoint["sessions"]:
-                sid = sd["meta"]["id"]
-                db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?)",
-                           (sid, orjson.dumps(sd["meta"], option=orjson.OPT_NON_STR_KEYS)))
-                db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)",
-                               [(sid, p["id"], orjson.dumps(p)) for p in sd["pages"]])
-                db.executemany("INSERT OR REPLACE INTO faults VALUES (?, ?, ?)",
-                               [(sid, i, orjson.dumps(f)) for i, f in sd["faults"]])
-                db.executemany("INSERT OR REPLACE INTO sweeps VALUES (?, ?, ?)",
-                               [(sid, i, orjson.dumps(w)) for i, w in sd["sweeps"]])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            for sid in rows.sids:
+                self._queued_sessions[sid] = self._queued_sessions.get(sid, 0) + 1
+        self._enqueue(rows)
+
+    def checkpoint_queued(self, sid: str) -> bool:
+        """A checkpoint of this session is still on its way to the database."""
         with self._lock:
-            for h, _ in stuck:
-                self._pending.pop(h, None)
+            return sid in self._queued_sessions
 
     def load(self) -> dict[str, Any]:
         """Everything needed by Checkpointer.restore."""
@@ -188,7 +205,10 @@ class SQLiteStore(ReadAhead):
         return out
 
     def load_session(self, sid: str) -> dict[str, Any] | None:
-        """One session's rows (for bringing a spilled session back)."""
+        """One session's rows (for bringing a spilled session back; its last checkpoint is waited for if still
+        queued, which proxy/warm.py does in a worker thread first)."""
+        if self.checkpoint_queued(sid):
+            self.flush()
         db = self.db
         row = db.execute("SELECT meta FROM sessions WHERE id = ?", (sid,)).fetchone()
         if row is None:
@@ -201,7 +221,7 @@ class SQLiteStore(ReadAhead):
                            db.execute("SELECT data FROM sweeps WHERE session = ? ORDER BY seq", (sid,))]}
 
     def close(self) -> None:
-        """Write what is queued, stop the writer, close both connections."""
+        """Write what is queued, stop the writer, close the connections."""
         if self._writer is not None:
             self._queue.put(None)
             self._writer.join()
@@ -214,15 +234,3 @@ class SQLiteStore(ReadAhead):
                 self._rdb.close()
                 self._rdb = None
         self.db.close()
-
-
-class PersistentEngine:
-    """Wires an engine to a SQLite store: restore at start, checkpoint after every change."""
-
-    def __init__(self, engine, store: SQLiteStore) -> None:
-        self.engine, self.store = engine, store
-        self.checkpointer = Checkpointer(engine)
-        self.checkpointer.restore(store.load())
-
-    def checkpoint(self) -> None:
-        self.store.save(self.checkpointer.collect())

@@ -37,6 +37,7 @@ def test_restart_resumes_identical_state_and_next_request(tmp_path):
     eng.command("page.pin", session=sid, page=next(p.id for p in eng.sessions[sid].pages.values()
                                                    if p.kind.value == "tool_result" and p.state.value == "resident"))
     pe.checkpoint()                                   # an accepted command persists at once
+    pe.store.flush()                                  # (written behind; the control API waits for this)
     before = scrub(eng.state())
     assert before["sessions"][0]["stats"]["faults"] >= 1 and before["sessions"][0]["pending"]
 
@@ -62,6 +63,7 @@ def test_store_is_wal_and_holds_no_api_keys(tmp_path):
         conv.read(f"/f{i}.py")
         eng.handle_request(conv.body(), {"x-api-key": "sk-ant-secret-123", "authorization": "Bearer sk-secret-9"})
         pe.checkpoint()
+    pe.store.flush()                                        # checkpoints are written behind: wait for them
     db = sqlite3.connect(tmp_path / "pichay.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("SELECT count(*) FROM content").fetchone()[0] >= 2

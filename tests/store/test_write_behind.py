@@ -1,5 +1,5 @@
-"""The store writes evicted content behind the event loop: queued blocks are readable at once, a checkpoint never
-commits before the content it references, close() writes everything, and a block is serialized once."""
+"""The store writes evicted content and checkpoints behind the event loop: queued blocks are readable at once, a
+checkpoint never commits before the content queued before it, close() writes everything, a block is serialized once."""
 from __future__ import annotations
 
 import sqlite3
@@ -16,7 +16,13 @@ def _rows(path) -> dict[str, bytes]:
         return dict(db.execute("SELECT hash, block FROM content"))
 
 
-def test_queued_blocks_are_readable_and_checkpoint_waits_for_them(tmp_path, monkeypatch):
+def _engine_row(path) -> bytes | None:
+    with sqlite3.connect(path) as db:
+        row = db.execute("SELECT data FROM engine").fetchone()
+        return row[0] if row else None
+
+
+def test_queued_blocks_are_readable_and_checkpoint_commits_after_them(tmp_path, monkeypatch):
     gate = threading.Event()
     real = store_mod.serialize
     monkeypatch.setattr(store_mod, "serialize", lambda b: (gate.wait(30), real(b))[1])
@@ -27,9 +33,12 @@ def test_queued_blocks_are_readable_and_checkpoint_waits_for_them(tmp_path, monk
     assert _rows(store.path) == {}                         # the writer is held: nothing written yet
     for h, b in blocks.items():                            # evicted from the 1-block cache, still readable
         assert store.get(h) == b
-    threading.Timer(0.05, gate.set).start()                # the checkpoint below must wait for the writer
-    store.save({"engine": {"x": 1}, "sessions": []})
+    store.save({"engine": {"x": 1}, "sessions": []})       # queued behind the blocks: returns at once
+    assert _engine_row(store.path) is None and _rows(store.path) == {}
+    gate.set()
+    store.flush()
     assert {h: orjson.loads(v) for h, v in _rows(store.path).items()} == blocks
+    assert orjson.loads(_engine_row(store.path)) == {"x": 1}
     store.close()
 
 

@@ -4,6 +4,7 @@ The keys are the ones checkpoints have always used, so state dirs written before
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -13,6 +14,12 @@ from ..model.pages import Page, PageState
 from ..model.tokens import Calibration
 
 PATH_ARGS = ("file_path", "notebook_path", "path")    # the tool-call arguments addressing.path_of reads
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _result_id(tool_use_id: str) -> str:
+    """The page id of a call's result (memoized: every checkpoint asks it for every call in the history)."""
+    return short_id("tr:" + tool_use_id)
 
 
 @dataclass(slots=True)
@@ -27,6 +34,7 @@ class IngestIndex:
     first_fp: str | None = None                             # the session's identity: first message ...
     system_fp: str | None = None                            # ... and system prompt
     resent: bool = False                                    # the latest request repeated the previous history
+    saved_paths: dict[str, tuple[dict, list]] = field(default_factory=dict)   # snapshot's entries of ingested calls
 
     @property
     def message_count(self) -> int:
@@ -36,10 +44,14 @@ class IngestIndex:
     def snapshot(self, pages: Mapping[str, Any]) -> dict[str, Any]:
         """Meta keys; a call whose result is ingested keeps only its path (the result page holds its key and
         address), so the saved map stays small while policies can still see which file a call touched."""
-        open_uses, paths = {}, {}
+        open_uses, paths, saved = {}, {}, self.saved_paths
         for tid, (name, args) in self.tool_uses.items():
-            if short_id("tr:" + tid) in pages:
+            done = saved.get(tid)
+            if done is not None and done[0] is args:      # every checkpoint saves every call: reuse the entry
+                paths[tid] = done[1]
+            elif _result_id(tid) in pages:
                 paths[tid] = [name, {n: args[n] for n in PATH_ARGS if isinstance(args.get(n), str)}]
+                saved[tid] = (args, paths[tid])
             else:
                 open_uses[tid] = [name, args]
         return {"first_fp": self.first_fp, "system_fp": self.system_fp, "_msg_turn": self.msg_turn,
