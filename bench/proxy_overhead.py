@@ -6,13 +6,14 @@ The proxy (`pichay-tui serve`, page and observe mode) and the bare hop (bench/ba
 nothing) run as their own processes, as a user runs them; a minimal SSE upstream and the client share this one.
 Requests are interleaved across targets so drift (GC, CPU frequency, other load) hits them equally.
 
-Run: python bench/proxy_overhead.py [--kb 328 800] [--n 30] [--baseline OLD_CHECKOUT]
+Run: python bench/proxy_overhead.py [--kb 328 800] [--n 100] [--baseline OLD_CHECKOUT]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -144,11 +145,14 @@ async def measure(urls: dict[str, str], raw: bytes, n: int,
     total: dict[str, list[float]] = {k: [] for k in urls}
     lag: dict[str, list[float]] = {k: [] for k in urls}
     k = 0
+    order = list(urls.items())
+    shuffle = random.Random(11).shuffle        # a new order each round: no target always follows the same one
     async with httpx.AsyncClient(timeout=60) as client:
         for rnd in range(n + 3):
             if rnd == 3:
                 warmed()
-            for name, url in urls.items():
+            shuffle(order)
+            for name, url in order:
                 k += 1
                 t, l = await one(client, url, raw, str(k))
                 if rnd >= 3:                     # warm-up rounds: connections, caches, the engine's session
@@ -209,7 +213,7 @@ async def main(kbs: list[int], n: int, baseline: str | None) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=int, nargs="+", default=[328, 800])
-    ap.add_argument("--n", type=int, default=30)
+    ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--baseline", metavar="CHECKOUT", help="also measure the pichay_tui of another checkout "
                     "(e.g. a `git worktree add` of an older commit), in the same run")
     args = ap.parse_args()
