@@ -27,9 +27,14 @@ class Rows:
         return [s[0] for s in self.sessions]
 
 
-def rows_of(checkpoint: dict[str, Any]) -> Rows:
-    """Serialize a Checkpointer.collect() result (call where it was collected: the engine's thread)."""
-    out = Rows(orjson.dumps(checkpoint["engine"]))
+def rows_of(checkpoint: dict[str, Any], last: dict[str, bytes]) -> Rows:
+    """Serialize a Checkpointer.collect() result (call where it was collected: the engine's thread). The engine row
+    is its counters plus the session index, which is serialized only when it changed (kept in `last`)."""
+    if checkpoint.get("index") is not None:
+        last["index"] = orjson.dumps(checkpoint["index"])
+    counters, index = orjson.dumps(checkpoint["engine"]), last.get("index", b"{}")
+    # one JSON object with both (their keys are disjoint): no re-serializing the index of 1,000s of sessions
+    out = Rows(counters if index == b"{}" else counters[:-1] + b"," + index[1:])
     for sd in checkpoint["sessions"]:
         out.sessions.append((sd["meta"]["id"], orjson.dumps(sd["meta"], option=orjson.OPT_NON_STR_KEYS),
                              [(p["id"], orjson.dumps(p)) for p in sd["pages"]],

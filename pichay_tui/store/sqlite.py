@@ -62,6 +62,7 @@ class SQLiteStore(ReadAhead):
         self._cache_max = cache_blocks
         self._queued_sessions: dict[str, int] = {}        # session id -> its checkpoints not yet committed
         self._failed: list[Rows] = []                     # checkpoints whose commit failed: retried with the next
+        self._last_index: dict[str, bytes] = {}           # the session index last serialized (checkpoint_rows)
         self._read_lock = threading.Lock()                # the read-ahead connection, one worker at a time
         self._rdb: sqlite3.Connection | None = None
 
@@ -177,7 +178,7 @@ class SQLiteStore(ReadAhead):
     def save(self, checkpoint: dict[str, Any]) -> None:
         """Queue a checkpoint: serialized now (a snapshot), committed by the writer thread in one transaction after
         the content queued before it, so the store never references content it lacks (see checkpoint_rows.py)."""
-        rows = rows_of(checkpoint)
+        rows = rows_of(checkpoint, self._last_index)
         with self._lock:
             for sid in rows.sids:
                 self._queued_sessions[sid] = self._queued_sessions.get(sid, 0) + 1

@@ -138,3 +138,37 @@ def test_a_failed_checkpoint_commit_is_committed_with_the_next(tmp_path, monkeyp
     again.close()
     assert data["engine"] == {"n": 2}
     assert {s["meta"]["id"]: s["pages"] for s in data["sessions"]} == {"s1": [page], "s2": []}
+
+
+def test_the_session_index_is_written_when_it_grows_and_survives_a_restart(tmp_path, monkeypatch):
+    from pichay_tui.core.engine.facade import Engine
+    from pichay_tui.store import checkpoint_rows
+    from pichay_tui.store.persistent import PersistentEngine
+
+    dumped: list[int] = []
+    real = checkpoint_rows.orjson.dumps
+    monkeypatch.setattr(checkpoint_rows.orjson, "dumps", lambda o, *a, **k: (
+        dumped.append(len(o["by_fp"])) if isinstance(o, dict) and "by_fp" in o else None, real(o, *a, **k))[1])
+    store = SQLiteStore(tmp_path)
+    eng = Engine(store=store)
+    eng.on_change = PersistentEngine(eng, store).checkpoint
+    convs = [Conversation(f"c{i}") for i in range(4)]
+    for conv in convs:                                   # four sessions: the index grows four times
+        conv.read("/a.py")
+        eng.handle_request(conv.body(), {"x-claude-code-session-id": conv.session})
+    for conv in convs:                                   # their next requests: the index is not serialized again
+        conv.read("/b.py")
+        eng.handle_request(conv.body(), {"x-claude-code-session-id": conv.session})
+    assert dumped == [1, 2, 3, 4]
+    before = dict(eng.directory.by_fp)
+    store.close()
+    again = SQLiteStore(tmp_path)
+    eng2 = Engine(store=again)
+    PersistentEngine(eng2, again)
+    assert eng2.directory.by_fp == before
+    for conv in convs:                                   # each conversation still finds its session
+        conv.read("/c.py")
+        r = eng2.handle_request(conv.body(), {"x-claude-code-session-id": conv.session})
+        assert before[next(k for k in before if before[k] == r.session_id)] == r.session_id
+    assert len(eng2.sessions) == 4
+    again.close()

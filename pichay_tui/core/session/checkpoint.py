@@ -1,4 +1,6 @@
-"""Incremental checkpoints of an engine: what changed since the last one, as plain dicts a store can write."""
+"""Incremental checkpoints of an engine: what changed since the last one, as plain dicts a store can write.
+
+A store keeps the engine row as one object: `engine` (counters) merged with the last `index` it was given."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,12 +15,18 @@ class Checkpointer:
         self.engine = engine
         self._faults: dict[str, int] = {}
         self._sweeps: dict[str, int] = {}
+        self._index_mark: tuple[int, int] | None = None
 
     def collect(self) -> dict[str, Any]:
         eng = self.engine
-        out: dict[str, Any] = {"engine": {**eng.directory.checkpoint_index(), "side_requests": eng.side_requests,
-                                          "failures": eng.failures, "seq": eng.bus.seq},
-                               "sessions": []}
+        d = eng.directory
+        # "index" (every session's identity keys, O(all sessions ever seen)) only when it changed, else None: it
+        # only grows, by a new key (a known key never moves to another session), so its length tells
+        mark = (id(d.by_fp), len(d.by_fp))
+        index = None if mark == self._index_mark else d.checkpoint_index()
+        self._index_mark = mark
+        out: dict[str, Any] = {"engine": {"side_requests": eng.side_requests, "failures": eng.failures,
+                                          "seq": eng.bus.seq}, "index": index, "sessions": []}
         for sid in sorted(eng.bus.touched):
             s = eng.sessions.get(sid)
             if s is None:
