@@ -25,33 +25,14 @@ from .guard import ControlGuard, new_token
 from .intercept import NEW_SESSION, Intercept
 from .recorder import Recorder
 from .session_locks import SessionLocks
-from .sending import hand_over, paged_relay, relay_response, send_upstream
+from .sending import abandon, hand_over, paged_relay, relay_response, send_first, send_upstream
 from .streaming import RelayResponse
+from .body import BIG_BODY, read_body
 from .upstream import Upstream
 from .warm import before_request
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-BIG_BODY = 1_000_000    # bytes: bodies this large are parsed, pre-counted and spliced in a worker thread
 _error = UpstreamFailed
-
-
-def join_chunks(chunks: list[bytes]) -> bytes:
-    return b"".join(chunks)
-
-
-async def read_body(request: Request) -> bytes:
-    """The request body, like Starlette's `request.body()`, but a big one is joined in a worker thread: joining
-    58 MB of chunks takes ~45 ms, and bytes.join drops the GIL for big copies, so the loop runs meanwhile."""
-    if hasattr(request, "_body"):
-        return request._body
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-    raw = await asyncio.to_thread(join_chunks, chunks) if size >= BIG_BODY else b"".join(chunks)
-    request._body = raw            # Starlette's own cache: a later request.body() returns it
-    return raw
 
 
 class Proxy:
@@ -122,6 +103,18 @@ class Proxy:
                                      failure="client disconnected while held by intercept")
                 return _error(499, "client disconnected", "api_error")
             now, t0 = self.clock(), time.perf_counter()
+        early = None if big or self.intercept.enabled or self.engine.config.mode != "observe" else \
+            await send_first(self.upstream, request, raw)      # the engine's step overlaps the upstream's work
+        try:
+            return await self._step(request, raw, body, big, headers, xid, now, t0, early)
+        except BaseException:
+            if early is not None:
+                abandon(early)          # a bug before the relay owned its response: closed, never leaked
+            raise
+
+    async def _step(self, request: Request, raw: bytes, body: Any, big: bool, headers: dict[str, str], xid: int,
+                    now: float, t0: float, early: asyncio.Future | None) -> Response | RelayResponse:
+        """The engine's step, then the request upstream (or `early`, already sent) and its answer relayed."""
         heavy = await before_request(self.engine, body, headers, BIG_BODY) or big   # stored blocks read ahead
         key = await self.locks.lock(body, headers, heavy)
         try:
@@ -155,7 +148,7 @@ class Proxy:
 
         try:
             return await self._forward_paged(request, raw, body, result, failure, xid, now, headers, heavy, finish,
-                                             content, changed)
+                                             content, changed, early)
         except BaseException as e:   # a bug of ours (answered as Anthropic-shaped JSON by `unexpected`), or cancelled
             if not finished:
                 finish(ResponseSummary(status=500, error=f"pichay-tui internal error: {type(e).__name__}: {e}"))
@@ -178,7 +171,7 @@ class Proxy:
     async def _forward_paged(self, request: Request, raw: bytes, body: Any, result: Any, failure: str | None,
                              xid: int, now: float, headers: dict[str, str], big: bool,
                              finish: Callable[[ResponseSummary], None], content: bytes,
-                             changed: bool) -> Response | RelayResponse:
+                             changed: bool, early: asyncio.Future | None = None) -> Response | RelayResponse:
         """Send what the engine decided (or the client's bytes, failing open) and relay the answer; `finish` is
         called exactly once when the exchange ends, whichever way."""
         sid = result.session_id if result else ""
@@ -186,7 +179,7 @@ class Proxy:
                              session=sid, request_no=result.request_no if result else 0,
                              side=bool(result and result.side), engine=result is not None or failure is not None,
                              sent="outbound" if changed else "original", failure=failure, heavy=big)
-        resp = await send_upstream(self.upstream, request, content, identity=True)
+        resp = await (early or send_upstream(self.upstream, request, content, identity=True))
         if isinstance(resp, UpstreamFailed):
             finish(ResponseSummary(status=resp.status_code, error=resp.message))
             return resp

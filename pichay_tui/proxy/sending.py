@@ -2,6 +2,7 @@
 request, a transport failure becomes an Anthropic-shaped error, and the answer is relayed (cut, when cooperative)."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable
 
 import httpx
@@ -28,9 +29,10 @@ def client_headers(request: Request, identity: bool) -> dict[str, str]:
                            identity=identity)
 
 
-async def send_upstream(upstream: Upstream, request: Request, content: bytes | None,
-                        identity: bool) -> httpx.Response | UpstreamFailed:
-    """Start the upstream request, racing the client: returns the response, or an error Response."""
+async def send_upstream(upstream: Upstream, request: Request, content: bytes | None, identity: bool,
+                        written: asyncio.Event | None = None) -> httpx.Response | UpstreamFailed:
+    """Start the upstream request, racing the client: returns the response, or an error Response (`written` is
+    set once the request's bytes are out)."""
     headers = client_headers(request, identity)
     if not content and request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         content = None               # no body: do not invent a content-length
@@ -38,6 +40,11 @@ async def send_upstream(upstream: Upstream, request: Request, content: bytes | N
         req = upstream.build(request.method, upstream_path(request), request.url.query, headers, content)
     except (httpx.InvalidURL, ValueError, TypeError) as e:
         return UpstreamFailed(400, f"cannot forward this request: {e}", "invalid_request_error")
+    if written is not None:
+        async def trace(name: str, info: dict) -> None:
+            if name == "http11.send_request_body.complete":
+                written.set()
+        req.extensions["trace"] = trace
     try:   # the client leaving cancels the upstream request
         return await unless_client_leaves(request.receive, upstream.send_request(req), request.scope,
                                           keep=True)    # the RelayResponse returned next keeps watching
@@ -47,6 +54,25 @@ async def send_upstream(upstream: Upstream, request: Request, content: bytes | N
         return UpstreamFailed(504, f"upstream timed out: {type(e).__name__}", "timeout_error")
     except (httpx.HTTPError, OSError) as e:
         return UpstreamFailed(502, f"upstream unreachable: {type(e).__name__}: {e}", "api_error")
+
+
+async def send_first(upstream: Upstream, request: Request, raw: bytes) -> asyncio.Future:
+    """The client's own bytes sent upstream before the engine looks at them (observe mode never changes them, so
+    nothing of ours should delay them): returns the send, running, once its bytes are written (or it ended)."""
+    written = asyncio.Event()
+    task = asyncio.ensure_future(send_upstream(upstream, request, raw, True, written))
+    task.add_done_callback(lambda _: written.set())
+    await written.wait()
+    return task
+
+
+def abandon(early: asyncio.Future) -> None:
+    """A send started by send_first that nobody will relay: cancelled, or its response closed (closing twice is
+    harmless, if a relay had taken it already)."""
+    if not early.done():
+        early.cancel()
+    elif not early.cancelled() and early.exception() is None and isinstance(early.result(), httpx.Response):
+        asyncio.ensure_future(early.result().aclose())
 
 
 async def hand_over(resp: httpx.Response, build: Callable[[], RelayResponse]) -> RelayResponse:

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from pichay_tui.proxy import app as app_module
+from pichay_tui.proxy import body as body_module
 from pichay_tui.sim.tool_defs import TOOLS
 
 HEADERS = {"x-api-key": "dummy", "anthropic-version": "2023-06-01", "content-type": "application/json"}
@@ -18,14 +19,14 @@ HEADERS = {"x-api-key": "dummy", "anthropic-version": "2023-06-01", "content-typ
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens", "/v1/other"])
 async def test_big_body_is_joined_off_the_loop_and_arrives_exactly(proxy, upstream, monkeypatch, path):
     entered, gate = threading.Event(), threading.Event()
-    real = app_module.join_chunks
+    real = body_module.join_chunks
 
     def held(chunks):            # the worker thread: blocks here, never the loop
         entered.set()
         assert gate.wait(60), "test gate never opened"
         return real(chunks)
 
-    monkeypatch.setattr(app_module, "join_chunks", held)
+    monkeypatch.setattr(body_module, "join_chunks", held)
     text = "[sim-script:coding] " + "é\\\"x" * (app_module.BIG_BODY // 3)
     raw = orjson.dumps({"model": "m", "max_tokens": 5, "tools": TOOLS, "messages": [{"role": "user", "content": text}]})
 

@@ -132,3 +132,64 @@ async def test_a_failing_summary_at_the_relays_close_still_finishes(monkeypatch)
             assert active_connections(proxy) == 0
         finally:
             await proxy.stop()
+
+
+async def test_observe_mode_sends_first_and_a_failure_after_still_closes_the_upstream(monkeypatch):
+    """Observe mode sends the client's bytes before the engine's step (send_first); a bug after that and before the
+    send is awaited must still end the upstream request (after it is awaited, hand_over does: the cases above)."""
+    where, name = "app", "before_request"
+    from pichay_tui.proxy import app
+    from pichay_tui.core.engine.facade import Engine
+
+    up = Watched(create_upstream_app(chunk_delay=0.4))
+    seen_at_step: list[int] = []
+    async with run_upstream(up) as url:
+        proxy = ProxyServer(ProxyOptions(port=0, upstream=url, mode="observe"))
+        await proxy.start()
+        real_step = Engine.handle_request
+        monkeypatch.setattr(Engine, "handle_request", lambda self, body, *a, **k: (
+            seen_at_step.append(up.requests), real_step(self, body, *a, **k))[1])
+        real_app = up.app
+        up.requests = 0
+
+        async def counting(scope, receive, send):
+            if scope["type"] == "http" and scope["path"] == "/v1/messages":
+                while True:                       # counted once the whole body arrived
+                    m = await receive()
+                    if not m.get("more_body"):
+                        break
+                up.requests += 1
+                body = m.get("body", b"")
+
+                first = [{"type": "http.request", "body": body, "more_body": False}]
+
+                async def again():          # the body once more for the scripted app, then the real messages
+                    return first.pop() if first else await receive()
+                return await real_app(scope, again, send)
+            return await real_app(scope, receive, send)
+        up.app = counting
+        try:
+            body = orjson.dumps({"model": "m", "max_tokens": 50, "stream": True, "tools": TOOLS,
+                                 "messages": [{"role": "user", "content": "[sim-script:coding] hello"}]})
+            async with httpx.AsyncClient(timeout=30) as c:
+                ok = await c.post(f"{proxy.url}/v1/messages", content=body,
+                                  headers={"x-claude-code-session-id": "S", "content-type": "application/json"})
+                assert ok.status_code == 200 and b"message_stop" in ok.content
+                assert seen_at_step == [1]       # the upstream had the whole request before the engine's step
+                await asyncio.wait_for(up.gone.wait(), 20)
+                up.gone.clear()
+                ended = up.ended
+                monkeypatch.setattr(app if where == "app" else sending, name, boom)
+                r = await c.post(f"{proxy.url}/v1/messages", content=body,
+                                 headers={"x-claude-code-session-id": "S", "content-type": "application/json"})
+            assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+            assert "injected failure" in r.json()["error"]["message"]
+            assert up.ended == ended                          # never answered to the end: cancelled
+            for _ in range(100):
+                if active_connections(proxy) == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert active_connections(proxy) == 0
+            assert proxy.engine.sessions.busy == {}
+        finally:
+            await proxy.stop()
