@@ -35,8 +35,14 @@ EXCEPTIONS = {
                            "it with --workdir",
     "python bench/cache_cost.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
     "python bench/engine.py": "a benchmark: figures measured on the machine that runs it, kept out of the suite",
-    "python bench/proxy_overhead.py --n 40": "a benchmark: figures measured on the machine that runs it, kept out "
-                                              "of the suite",
+    "python bench/proxy_overhead.py": "a benchmark: figures measured on the machine that runs it, kept out of the "
+                                      "suite",
+    "python bench/proxy_overhead.py --baseline /tmp/base": "the same benchmark against an older checkout (a "
+                                                           "`git worktree add /tmp/base COMMIT`), kept out of the suite",
+    "python bench/restore_latency.py": "a benchmark: figures measured on the machine that runs it, kept out of the "
+                                       "suite",
+    "python bench/checkpoint_cost.py": "a benchmark: figures measured on the machine that runs it, kept out of the "
+                                       "suite",
     "python bench/memory.py --sessions 1000": "a benchmark: figures measured on the machine that runs it, kept out "
                                               "of the suite",
     "python bench/parse_reuse.py --cold": "a benchmark: figures measured on the machine that runs it, kept out of "
