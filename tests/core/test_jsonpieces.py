@@ -40,3 +40,25 @@ def test_big_hashes_and_sizes_equal_the_one_call_ones(monkeypatch):
         assert block_bytes(blk, big=True) == block_bytes(blk)
         assert message_fp(msg, big=True) == message_fp(msg)
         assert content_hash(msg, big=True) == content_hash(msg)
+
+
+def test_a_value_the_pager_adds_is_serialized_in_pieces_only_when_it_holds_a_long_string(monkeypatch):
+    """splice serializes what it adds with dump_value: orjson's bytes either way, in pieces (a list, joined later
+    with the GIL released) when a string is longer than PIECE anywhere in it."""
+    from pichay_tui.core.wire.jsonpieces import dump_value
+    from pichay_tui.core.wire.parse import loads
+    from pichay_tui.core.wire.splice import splice
+
+    monkeypatch.setattr(jsonpieces, "PIECE", 50)
+    small = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "x" * 50}]}
+    assert dump_value(small) == orjson.dumps(small)                     # bytes: nothing long
+    deep = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                                         "content": [{"type": "text", "text": "é\"" * 40}]}]}
+    out = dump_value(deep)
+    assert isinstance(out, list) and len(out) > 1 and b"".join(out) == orjson.dumps(deep)
+    raw = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    body = loads(raw)
+    new = {**body, "messages": body["messages"] + [{"role": "assistant", "content": "a"}, deep]}
+    assert splice(raw, body, new) == orjson.dumps(new)                  # added messages, in pieces, same bytes
+    replaced = {**body, "messages": [{"role": "user", "content": "é\"" * 40}]}
+    assert splice(raw, body, replaced) == orjson.dumps(replaced)

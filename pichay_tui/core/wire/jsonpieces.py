@@ -53,3 +53,17 @@ def dump_pieces(obj: Any, option: int | None = None) -> Iterator[bytes]:
 def dumps_in_pieces(obj: Any, option: int | None = None) -> bytes:
     """orjson.dumps(obj, option=option), byte for byte, built from dump_pieces."""
     return b"".join(dump_pieces(obj, option))
+
+
+def dump_value(value: Any) -> bytes | list[bytes]:
+    """orjson.dumps(value), or its pieces (a list) when it holds a string over PIECE characters: a value the pager
+    adds (a restored 50 MB result) is serialized without one GIL hold of ~26 ms, even in a worker thread."""
+    return list(dump_pieces(value)) if _long_string_in(value) else orjson.dumps(value)
+
+
+def _long_string_in(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return len(value) > PIECE
+    if depth < 8 and isinstance(value, (dict, list)):
+        return any(_long_string_in(v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False

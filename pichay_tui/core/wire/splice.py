@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from ..errors import SpliceError
+from .jsonpieces import dump_value as _dump_new
 from .splice_prefix import ArrayOut, build, reusable
 from .splice_scan import _Spans, _ws, _ws_back, array_elements, object_members
 
@@ -110,7 +111,7 @@ def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[in
         last = {k: (s, e) for k, s, e in members}     # a duplicate key: the parser kept the last one
         old_keys, new_keys = list(old), list(new)
         if new_keys[:len(old_keys)] != old_keys or set(last) != set(old_keys):
-            edits.append((vs, ve, _dump(new)))        # keys removed or reordered: this value is ours now
+            edits.append((vs, ve, _dump_new(new)))    # keys removed or reordered: this value is ours now
             return
         for k in old_keys:
             s, e = last[k]
@@ -149,7 +150,7 @@ def _diff(raw: bytes, old: Any, new: Any, vs: int, ve: int, edits: list[tuple[in
         pieces.append(b"]")
         edits.append((vs, ve, b"".join(pieces) if ve - vs <= COPY_PIECE else pieces))
         return
-    edits.append((vs, ve, _dump(new)))
+    edits.append((vs, ve, _dump_new(new)))
 
 
 def _rebuild(raw: bytes, old: list, new: list, elems: list[tuple[int, int]]) -> list[bytes | list[bytes]]:
@@ -171,7 +172,7 @@ def _rebuild(raw: bytes, old: list, new: list, elems: list[tuple[int, int]]) -> 
         if k is None:
             k = next((j for j in range(cursor, min(len(old), cursor + 64)) if old[j] == n), None)
         if k is None:
-            pieces.append(_dump(n))
+            pieces.append(_dump_new(n))
             continue
         cursor = k + 1
         s, e = elems[k]
