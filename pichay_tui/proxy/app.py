@@ -193,7 +193,8 @@ class Proxy:
         except Exception:  # noqa: BLE001 - a guess only: without it everything is precomputed
             s = None
         start = s.index.message_count if s is not None else 0
-        return await asyncio.to_thread(precompute, body, self.engine.counter, start)
+        prev = list(s.index.msg_fp) if s is not None else None     # a copy: the worker may not read the session
+        return await asyncio.to_thread(precompute, body, self.engine.counter, start, prev_fps=prev)
 
     async def _hold(self, request: Request, body: dict, headers: dict[str, str]) -> str:
         """Park the parsed request in the intercept queue until the operator (or the timeout) lets it go."""

@@ -74,3 +74,41 @@ def test_pieces_parse_equals_full_parse():
                 continue
             raise AssertionError(f"{bad!r} parsed in pieces but not whole")
         assert loads_in_pieces(bad) == expected
+
+
+async def test_a_rewritten_history_is_prepared_off_the_loop_from_where_it_diverges(proxy, monkeypatch):
+    """The engine re-ingests from the first message that changed (a rewrite, a microcompact), which can be before the
+    messages it had: those big blocks must be hashed in the worker too, never on the loop (precompute's prev_fps)."""
+    from pichay_tui.core.model import blocks
+
+    on_loop: list[int] = []
+    real = blocks.hash_and_size
+
+    def watched(obj):
+        out = real(obj)
+        if out[1] > 1_000_000 and threading.current_thread() is threading.main_thread():
+            on_loop.append(out[1])
+        return out
+
+    monkeypatch.setattr(blocks, "hash_and_size", watched)
+    big = "line of a big file\n" * 70_000
+    use = {"type": "tool_use", "id": "tu1", "name": "Read", "input": {"file_path": "/big.txt"}}
+    msgs = [{"role": "user", "content": "[sim-script:coding] read it"},
+            {"role": "assistant", "content": [{"type": "text", "text": "reading"}, use]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu1", "content": big}]},
+            {"role": "assistant", "content": "read"},
+            {"role": "user", "content": "go on"}]
+    headers = {**HEADERS, "x-claude-code-session-id": "rewrite"}
+    async with httpx.AsyncClient(timeout=60) as client:
+        first = await client.post(f"{proxy.url}/v1/messages", headers=headers,
+                                  content=orjson.dumps({**body("x", "rewrite"), "messages": msgs}))
+        assert first.status_code == 200 and on_loop == []
+        # the last message it had is not the same any more (a rewind, an edit): the engine looks back from the start
+        rewritten = [*msgs[:4], {"role": "user", "content": "go on, differently"},
+                     {"role": "assistant", "content": "more"}, {"role": "user", "content": "and now"}]
+        second = await client.post(f"{proxy.url}/v1/messages", headers=headers,
+                                   content=orjson.dumps({**body("x", "rewrite"), "messages": rewritten}))
+        assert second.status_code == 200
+    assert on_loop == []                     # the big result, re-ingested after the rewrite, was hashed off the loop
+    state = await client_state(proxy)
+    assert len(state["sessions"]) == 1       # the same session, its history rewritten

@@ -16,10 +16,14 @@ from ..model.tokens import TokenCounter
 MIN_CHARS = 16_384          # smaller blocks cost less to handle inline than to look up
 
 
-def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0,
-               min_chars: int = MIN_CHARS) -> dict[int, tuple[Any, dict[str, Any]]]:
+def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0, min_chars: int = MIN_CHARS,
+               prev_fps: list[str] | None = None) -> dict[int, tuple[Any, dict[str, Any]]]:
     """Facts for blocks of messages[start:] with at least `min_chars` of text, and the fingerprints the divergence
-    check needs; warms `counter` with their token counts. Reads `body` only (safe in a worker thread)."""
+    check needs; warms `counter` with their token counts. Reads `body` only (safe in a worker thread).
+
+    `prev_fps`: the session's message fingerprints (a copy). The engine re-ingests from where the history diverges
+    from them (a rewrite, Claude Code's microcompact), which may be before `start`: found here the way the engine
+    finds it, so those blocks are prepared too and no big message is hashed on the loop."""
     facts: dict[int, tuple[Any, dict[str, Any]]] = {}
     messages = body.get("messages")
     if not isinstance(messages, list):
@@ -28,6 +32,8 @@ def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0,
     for mi in {0, start - 1, n - 1}:
         if 0 <= mi < n and isinstance(messages[mi], dict):
             facts[id(messages[mi])] = (messages[mi], {"fp": message_fp(messages[mi], big=True)})
+    if prev_fps:
+        start = min(start, _divergence(messages, prev_fps, facts))
     for msg in messages[max(0, start):]:
         content = msg.get("content") if isinstance(msg, dict) else None
         if not isinstance(content, list):
@@ -45,6 +51,26 @@ def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0,
             facts[id(blk)] = (blk, known)
             counter.count(text, h)
     return facts
+
+
+def _divergence(messages: list, prev_fps: list[str], facts: dict[int, tuple[Any, dict[str, Any]]]) -> int:
+    """Ingestor.find_divergence's answer (same fast path, same walk), its fingerprints kept in `facts`."""
+    def fp(i: int) -> str:
+        msg = messages[i]
+        if not isinstance(msg, dict):
+            return ""
+        known = facts.get(id(msg))
+        if known is None or "fp" not in known[1]:
+            known = facts[id(msg)] = (msg, {**(known[1] if known else {}), "fp": message_fp(msg, big=True)})
+        return known[1]["fp"]
+
+    prev_n, n = len(prev_fps), len(messages)
+    if n >= prev_n and fp(0) == prev_fps[0] and fp(prev_n - 1) == prev_fps[prev_n - 1]:
+        return prev_n
+    for i in range(min(n, prev_n)):
+        if fp(i) != prev_fps[i]:
+            return i
+    return min(n, prev_n)
 
 
 @contextlib.contextmanager
