@@ -12,7 +12,7 @@ from typing import Any, Callable
 import httpx
 import orjson
 
-from ..core.cooperative.phantom import PHANTOM_NAMES, PHANTOM_TOOL_DEFS
+from ..core.cooperative.phantom import PHANTOM_NAMES, injected
 from ..core.model.exchange import ResponseSummary
 from ..core.wire.interceptor import StreamInterceptor, intercept_message
 from .streaming import Relay
@@ -35,13 +35,14 @@ class CooperativeRelay(Relay):
         self.upstream, self.path, self.query, self.headers = upstream, path, query, headers
         self.recorder, self.clock = recorder, clock
         # a client that defines a tool of the same name keeps it: only tools we injected are ours to intercept
+        ours = injected(outbound.get("tools"))
         client_tools = {t.get("name") for t in (outbound.get("tools") or []) if isinstance(t, dict)} \
-            - {d["name"] for d in PHANTOM_TOOL_DEFS if d in (outbound.get("tools") or [])}
+            - {d["name"] for d in ours}
         self.phantom = frozenset(PHANTOM_NAMES - client_tools)
         # --no-cooperative: only memory_fault is offered (handles name it); cleanup tags are not ours to act on
         self.cleanup = bool(getattr(getattr(engine, "config", None), "cooperative", True))
         if not self.cleanup:
-            self.phantom = frozenset(d["name"] for d in PHANTOM_TOOL_DEFS if d in (outbound.get("tools") or []))
+            self.phantom = frozenset(d["name"] for d in ours)
         self.parts: list[StreamInterceptor] = []
         self.continuations = 0
 

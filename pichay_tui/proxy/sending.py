@@ -8,7 +8,7 @@ from typing import Any, Callable
 import httpx
 from starlette.requests import Request
 
-from ..core.cooperative.phantom import PHANTOM_TOOL_DEFS
+from ..core.cooperative.phantom import injected
 from .cooperative import CooperativeRelay
 from .disconnect import ClientLeft, unless_client_leaves
 from .encoding import splice_or_dump
@@ -99,8 +99,7 @@ def offers_phantom(engine: Any, outbound: dict) -> bool:
     """Cooperative mode, or memory_fault offered because a handle is in the context (core/cooperative/service.py)."""
     if getattr(engine.config, "cooperative", False):
         return True
-    tools = outbound.get("tools") or []
-    return any(d in tools for d in PHANTOM_TOOL_DEFS)
+    return bool(injected(outbound.get("tools")))
 
 
 def cooperative_response(proxy: Any, request: Request, resp: httpx.Response, outbound: dict, sid: str, on_done,

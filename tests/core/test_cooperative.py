@@ -175,3 +175,17 @@ def test_memory_fault_of_garbage_collected_output_is_a_restore_not_a_fault():
     [res] = eng.answer_phantom_calls(s.id, [{"id": "t", "name": "memory_fault", "input": {"paths": [gc.id]}}])
     assert "make test output line 0" in res["content"]
     assert s.stats.faults == 0 and s.stats.faults <= s.stats.evictions
+
+
+def test_only_the_tool_definitions_we_appended_are_ours():
+    """A client's own tool equal to ours (same name and schema) is the client's: ours are the objects the engine
+    appends, found by identity (no deep compare of schemas on every response)."""
+    import copy
+
+    from pichay_tui.core.cooperative.phantom import PHANTOM_TOOL_DEFS, injected
+
+    client_copy = copy.deepcopy(PHANTOM_TOOL_DEFS[0])
+    tools = [{"name": "Read"}, client_copy, PHANTOM_TOOL_DEFS[1]]
+    assert client_copy == PHANTOM_TOOL_DEFS[0]
+    assert injected(tools) == [PHANTOM_TOOL_DEFS[1]] and injected(tools)[0] is PHANTOM_TOOL_DEFS[1]
+    assert injected(None) == [] and injected([client_copy]) == []

@@ -31,6 +31,13 @@ PHANTOM_TOOL_DEFS: list[dict[str, Any]] = [
                       "required": ["paths"]}},
 ]
 PHANTOM_NAMES = frozenset(d["name"] for d in PHANTOM_TOOL_DEFS)
+_OURS = frozenset(id(d) for d in PHANTOM_TOOL_DEFS)
+
+
+def injected(tools: list | None) -> list[dict[str, Any]]:
+    """Our tool definitions in an outbound tool list: the very objects the engine appended (a client's own tool of
+    the same name and schema is the client's). Identity, not equality: comparing schemas cost a deep compare each."""
+    return [t for t in tools or () if id(t) in _OURS]
 
 
 def resolve(s: "Session", entry: str, want_out: bool) -> list[Page]:
