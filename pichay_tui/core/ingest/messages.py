@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import events as ev
 from ..model.addressing import address_key, display_address
+from .divergence import divergence
 from ..model.blocks import (block_bytes, block_text, image_tokens, is_cleared_by_client, message_fp, page_hash,
                             result_lines, result_text, short_id)
 from ..model.fenwick import Fenwick
@@ -43,20 +44,8 @@ class Ingestor:
 
     def find_divergence(self, s: "Session", messages: list[dict], first_fp: str | None = None) -> int:
         """Index of the first message that differs from the previous request; len(prev) when only appended."""
-        prev_n = len(s.index.msg_fp)
-        if prev_n == 0:
-            return 0
-        n = len(messages)
-        # Fast path: the client appended. Check the ends of the old prefix (markers move there) and trust the middle;
-        # microcompact edits in the middle are caught by the resident-result check instead.
-        first = first_fp if first_fp is not None else message_fp(messages[0])
-        if n >= prev_n and first == s.index.msg_fp[0] and \
-                message_fp(messages[prev_n - 1]) == s.index.msg_fp[prev_n - 1]:
-            return prev_n
-        for i in range(min(n, prev_n)):
-            if message_fp(messages[i]) != s.index.msg_fp[i]:
-                return i
-        return min(n, prev_n)
+        return divergence(messages, s.index.msg_fp, lambda i: first_fp if i == 0 and first_fp is not None
+                          else message_fp(messages[i]))
 
     def check_client_clears(self, s: "Session", messages: list[dict], upto: int) -> None:
         """Resident tool results the client rewrote in place (Claude Code's microcompact) become cleared-by-client.

@@ -10,6 +10,7 @@ import contextlib
 from typing import Any, Iterator
 
 from ..model import blocks
+from .divergence import divergence
 from ..model.blocks import block_bytes, block_text, message_fp, page_hash
 from ..model.tokens import TokenCounter
 
@@ -54,7 +55,7 @@ def precompute(body: dict[str, Any], counter: TokenCounter, start: int = 0, min_
 
 
 def _divergence(messages: list, prev_fps: list[str], facts: dict[int, tuple[Any, dict[str, Any]]]) -> int:
-    """Ingestor.find_divergence's answer (same fast path, same walk), its fingerprints kept in `facts`."""
+    """The engine's divergence (same rule), its fingerprints computed in pieces and kept in `facts`."""
     def fp(i: int) -> str:
         msg = messages[i]
         if not isinstance(msg, dict):
@@ -64,13 +65,7 @@ def _divergence(messages: list, prev_fps: list[str], facts: dict[int, tuple[Any,
             known = facts[id(msg)] = (msg, {**(known[1] if known else {}), "fp": message_fp(msg, big=True)})
         return known[1]["fp"]
 
-    prev_n, n = len(prev_fps), len(messages)
-    if n >= prev_n and fp(0) == prev_fps[0] and fp(prev_n - 1) == prev_fps[prev_n - 1]:
-        return prev_n
-    for i in range(min(n, prev_n)):
-        if fp(i) != prev_fps[i]:
-            return i
-    return min(n, prev_n)
+    return divergence(messages, prev_fps, fp)
 
 
 @contextlib.contextmanager

@@ -45,13 +45,9 @@ class IdentityMemo:
         return value
 
     def remember(self, obj: Any, fact: str, compute: Callable[[], tuple[Any, int]]) -> Any:
-        """The remembered value, or `compute()`'s (value, size), remembered."""
-        e = self._entries.get((id(obj), fact))
-        if e is not None and e[0] is obj:
-            self._entries.move_to_end((id(obj), fact))
-            return e[1]
-        value, size = compute()
-        return self.put(obj, fact, value, size)
+        """The remembered value, or `compute()`'s (value, size), remembered (values are never None)."""
+        value = self.get(obj, fact)
+        return value if value is not None else self.put(obj, fact, *compute())
 
     def clear(self) -> None:
         self._entries.clear()

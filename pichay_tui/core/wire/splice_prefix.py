@@ -10,6 +10,7 @@ client elements are the same objects as then, and so are the outbound elements.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from operator import is_
 from typing import Any, Callable, NamedTuple
 
@@ -62,14 +63,7 @@ def _leading(a: list, b: list, k: int) -> int:
 
 def changed_before(changed: list[int], k: int) -> list[int]:
     """The indices in the sorted `changed` below k."""
-    lo, hi = 0, len(changed)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if changed[mid] < k:
-            lo = mid + 1
-        else:
-            hi = mid
-    return changed[:lo]
+    return changed[:bisect_left(changed, k)]
 
 
 def build(raw: bytes, old: list, new: list, vs: int, ve: int, elems: list[tuple[int, int]], prev: ArrayOut | None,
