@@ -107,20 +107,34 @@ async def run(url: str, raw: bytes, kinds: tuple[str, ...] = ("control", "reques
         fire = await big_request(url, raw)
         t0 = time.perf_counter()
         big = asyncio.ensure_future(fire())
-        during: dict[str, list[float]] = {k: [] for k in kinds}
-        i = 0
-        while not big.done():
-            for k in during:
-                i += 1
-                during[k].append(await probe(client, url, k, i))
-            await asyncio.sleep(0.01)
+        during = await probe_until(client, url, kinds, big)
         assert await big == 200
         took = time.perf_counter() - t0
         out["_window"] = (t0, t0 + took)
-        for k in during:
-            d = sorted(during[k] or [0.0])
-            out[k] = (statistics.median(idle[k]), max(d), statistics.median(d), len(d), d[int(0.95 * (len(d) - 1))])
+        out.update(summarize(idle, during))
     out["_took"] = (took, 0, 0, 0, 0)
+    return out
+
+
+async def probe_until(client: httpx.AsyncClient, url: str, kinds: tuple[str, ...],
+                      done: asyncio.Future) -> dict[str, list[float]]:
+    """Probe latencies (ms) of each kind, in turn every 10 ms, until `done` finishes."""
+    during: dict[str, list[float]] = {k: [] for k in kinds}
+    i = 0
+    while not done.done():
+        for k in kinds:
+            i += 1
+            during[k].append(await probe(client, url, k, i))
+        await asyncio.sleep(0.01)
+    return during
+
+
+def summarize(idle: dict[str, list[float]], during: dict[str, list[float]]) -> dict[str, tuple]:
+    """Per kind: (idle p50, worst, p50, probes, p95) as `line` prints them."""
+    out = {}
+    for k in during:
+        d = sorted(during[k] or [0.0])
+        out[k] = (statistics.median(idle[k]), max(d), statistics.median(d), len(d), d[int(0.95 * (len(d) - 1))])
     return out
 
 

@@ -30,7 +30,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from loop_latency import TOOLS, lags, line, probe, serve_watched, text  # noqa: E402
+from loop_latency import TOOLS, lags, line, probe, probe_until, serve_watched, summarize, text  # noqa: E402
 from proxy_overhead import pichay, sse_events, start  # noqa: E402
 
 from pichay_tui.core.model.blocks import short_id  # noqa: E402
@@ -128,23 +128,13 @@ async def measured(url: str, raw: bytes, lag_file: str) -> tuple[dict, list[floa
             proc.stdin.write(b"go\n")
             await proc.stdin.drain()
             status = asyncio.ensure_future(proc.stdout.readline())
-            during: dict[str, list[float]] = {k: [] for k in kinds}
-            i = 0
-            while not status.done():
-                for k in kinds:
-                    i += 1
-                    during[k].append(await probe(client, url, k, i))
-                await asyncio.sleep(0.01)
+            during = await probe_until(client, url, kinds, status)
             assert int((await status).strip()) == 200
             await proc.wait()
             t1 = time.perf_counter()
     finally:
         os.unlink(f.name)
-    out = {}
-    for k in during:
-        d = sorted(during[k] or [0.0])
-        out[k] = (sorted(idle[k])[len(idle[k]) // 2], max(d), d[len(d) // 2], len(d), d[int(0.95 * (len(d) - 1))])
-    return out, sorted(lags(lag_file, t0, t1)), t1 - t0
+    return summarize(idle, during), sorted(lags(lag_file, t0, t1)), t1 - t0
 
 
 def serve_args(upstream: str, state_dir: str) -> list[str]:

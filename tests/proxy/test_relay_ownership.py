@@ -55,6 +55,26 @@ class Watched:
         await self.app(scope, rcv, snd)
 
 
+BODY = orjson.dumps({"model": "m", "max_tokens": 50, "stream": True, "tools": TOOLS,
+                     "messages": [{"role": "user", "content": "[sim-script:coding] hello"}]})
+
+
+async def post(c: httpx.AsyncClient, proxy: ProxyServer) -> httpx.Response:
+    """One streamed turn of session S, as a client sends it."""
+    return await c.post(f"{proxy.url}/v1/messages", content=BODY,
+                        headers={"x-claude-code-session-id": "S", "content-type": "application/json"})
+
+
+def record_done(monkeypatch, keep=lambda summary: summary.status) -> list:
+    """What ExchangeLog.done was called with (`keep` of each summary), the call still made."""
+    done: list = []
+    real_done = exchange_log.ExchangeLog.done
+    monkeypatch.setattr(exchange_log.ExchangeLog, "done",
+                        lambda self, xid, sid, t0, summary: (done.append(keep(summary)),
+                                                             real_done(self, xid, sid, t0, summary)))
+    return done
+
+
 def boom(*a, **k):
     raise RuntimeError("injected failure")
 
@@ -80,18 +100,11 @@ async def test_a_failure_before_the_relay_owns_the_response_closes_it_and_finish
     async with run_upstream(up) as url:
         proxy = ProxyServer(ProxyOptions(port=0, upstream=url, mode="page", **opts))
         await proxy.start()
-        done: list[int] = []
-        real_done = exchange_log.ExchangeLog.done
-        monkeypatch.setattr(exchange_log.ExchangeLog, "done",
-                            lambda self, xid, sid, t0, summary: (done.append(summary.status),
-                                                                 real_done(self, xid, sid, t0, summary)))
+        done = record_done(monkeypatch)
         monkeypatch.setattr(where, name, boom)
         try:
-            body = orjson.dumps({"model": "m", "max_tokens": 50, "stream": True, "tools": TOOLS,
-                                 "messages": [{"role": "user", "content": "[sim-script:coding] hello"}]})
             async with httpx.AsyncClient(timeout=30) as c:
-                r = await c.post(f"{proxy.url}/v1/messages", content=body,
-                                 headers={"x-claude-code-session-id": "S", "content-type": "application/json"})
+                r = await post(c, proxy)
             assert r.status_code == 500 and r.headers["content-type"] == "application/json"
             err = r.json()
             assert err["type"] == "error" and "injected failure" in err["error"]["message"]
@@ -110,18 +123,11 @@ async def test_a_failing_summary_at_the_relays_close_still_finishes(monkeypatch)
     async with run_upstream(up) as url:
         proxy = ProxyServer(ProxyOptions(port=0, upstream=url, mode="page", cooperative=False))
         await proxy.start()
-        done: list[tuple[int, str]] = []
-        real_done = exchange_log.ExchangeLog.done
-        monkeypatch.setattr(exchange_log.ExchangeLog, "done",
-                            lambda self, xid, sid, t0, summary: (done.append((summary.status, summary.error)),
-                                                                 real_done(self, xid, sid, t0, summary)))
+        done = record_done(monkeypatch, lambda summary: (summary.status, summary.error))
         monkeypatch.setattr(streaming.Relay, "_summary", boom)
         try:
-            body = orjson.dumps({"model": "m", "max_tokens": 50, "stream": True, "tools": TOOLS,
-                                 "messages": [{"role": "user", "content": "[sim-script:coding] hello"}]})
             async with httpx.AsyncClient(timeout=30) as c:
-                r = await c.post(f"{proxy.url}/v1/messages", content=body,
-                                 headers={"x-claude-code-session-id": "S", "content-type": "application/json"})
+                r = await post(c, proxy)
             assert r.status_code == 200 and b"message_stop" in r.content     # the answer reached the client
             for _ in range(100):
                 if done:
@@ -137,7 +143,6 @@ async def test_a_failing_summary_at_the_relays_close_still_finishes(monkeypatch)
 async def test_observe_mode_sends_first_and_a_failure_after_still_closes_the_upstream(monkeypatch):
     """Observe mode sends the client's bytes before the engine's step (send_first); a bug after that and before the
     send is awaited must still end the upstream request (after it is awaited, hand_over does: the cases above)."""
-    where, name = "app", "before_request"
     from pichay_tui.proxy import app
     from pichay_tui.core.engine.facade import Engine
 
@@ -169,19 +174,15 @@ async def test_observe_mode_sends_first_and_a_failure_after_still_closes_the_ups
             return await real_app(scope, receive, send)
         up.app = counting
         try:
-            body = orjson.dumps({"model": "m", "max_tokens": 50, "stream": True, "tools": TOOLS,
-                                 "messages": [{"role": "user", "content": "[sim-script:coding] hello"}]})
             async with httpx.AsyncClient(timeout=30) as c:
-                ok = await c.post(f"{proxy.url}/v1/messages", content=body,
-                                  headers={"x-claude-code-session-id": "S", "content-type": "application/json"})
+                ok = await post(c, proxy)
                 assert ok.status_code == 200 and b"message_stop" in ok.content
                 assert seen_at_step == [1]       # the upstream had the whole request before the engine's step
                 await asyncio.wait_for(up.gone.wait(), 20)
                 up.gone.clear()
                 ended = up.ended
-                monkeypatch.setattr(app if where == "app" else sending, name, boom)
-                r = await c.post(f"{proxy.url}/v1/messages", content=body,
-                                 headers={"x-claude-code-session-id": "S", "content-type": "application/json"})
+                monkeypatch.setattr(app, "before_request", boom)
+                r = await post(c, proxy)
             assert r.status_code == 500 and r.headers["content-type"] == "application/json"
             assert "injected failure" in r.json()["error"]["message"]
             assert up.ended == ended                          # never answered to the end: cancelled
